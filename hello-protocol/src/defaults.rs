@@ -1,0 +1,39 @@
+//! Values every implementation starts from (PROTOCOL.md, section 9), and the names of the
+//! handshake headers (section 2).
+
+use std::time::Duration;
+
+/// The plain `ws://` port.
+pub const PORT: u16 = 9898;
+/// The `wss://` port.
+pub const TLS_PORT: u16 = 9886;
+/// The WebSocket path; the server answers 404 for any other.
+pub const PATH: &str = "/ws";
+/// How often the server pings each session.
+pub const PING_INTERVAL: Duration = Duration::from_secs(10);
+/// How long a Ping may go unanswered before the session is evicted.
+pub const PONG_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the server sends each session a Kiss request.
+pub const KISS_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a WebSocket handshake may take before the connection is dropped.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest message a server accepts, in bytes.
+pub const MAX_MESSAGE_SIZE: usize = 1024 * 1024;
+/// How many times the server's limit a client accepts: an Echo response repeats the request's
+/// data in an envelope, and JSON escaping may make it longer (PROTOCOL.md, section 1).
+pub const CLIENT_MESSAGE_SIZE_FACTOR: usize = 4;
+/// A client warns when it has seen no Ping for this many ping intervals.
+pub const SILENT_SERVER_INTERVALS: u32 = 3;
+
+/// This implementation's language tag, sent in `meta` and `SVR`.
+pub const LANGUAGE_TAG: &str = "RUST";
+
+/// Request header naming the client.
+pub const WHO_AM_I_HEADER: &str = "WhoAmI";
+/// Response header naming the server's language.
+pub const SVR_HEADER: &str = "SVR";
+/// Response header carrying the session's UUID.
+pub const SESSION_ID_HEADER: &str = "X-Session-Id";
+
+/// Close reason sent with code 1008 when a session is evicted.
+pub const PONG_TIMEOUT_REASON: &str = "pong timeout";

@@ -1,0 +1,25 @@
+//! The Hello WebSocket protocol, with no I/O: what the messages are, how an incoming JSON object is
+//! told apart and checked, and the defaults every implementation shares.
+//!
+//! `PROTOCOL.md` at the repository root is the normative text; this crate is its executable form.
+//!
+//! # Layout
+//! - [`message`]: the five messages (Echo request/response, Error response, Kiss request/response).
+//! - [`decode`]: classifying and strictly validating incoming objects, on the server's side
+//!   ([`decode_client_message`]) and on the client's ([`decode_server_message`]).
+//! - [`defaults`]: ports, path, intervals, limits and header names.
+//! - [`locale`]: turning a POSIX locale and a time zone into a Kiss response.
+
+pub mod decode;
+pub mod defaults;
+pub mod locale;
+pub mod message;
+
+pub use decode::{
+    ClientMessage, DecodeError, MessageKind, ServerMessage, decode_client_message,
+    decode_server_message,
+};
+pub use message::{
+    EchoRequest, EchoResponse, EchoResult, ErrorResponse, KissRequest, KissResponse, ResultKv,
+    encode,
+};
