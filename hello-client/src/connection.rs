@@ -1,0 +1,128 @@
+//! Opening a session: the TCP connection, the WebSocket handshake with `WhoAmI` and the extra
+//! headers, and what the server said in its answer.
+
+use std::time::Duration;
+
+use hello_protocol::defaults;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Response};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{WebSocketStream, client_async_with_config};
+
+use crate::ClientError;
+
+/// The stream a client session runs over.
+pub type ClientStream = TcpStream;
+
+/// An open WebSocket session to a server.
+pub type Connection = WebSocketStream<ClientStream>;
+
+/// What the server said in its `101 Switching Protocols` answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handshake {
+    /// Every response header, in order, values as text.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Handshake {
+    /// The first header of this name, compared without case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The server's language tag.
+    pub fn svr(&self) -> Option<&str> {
+        self.header(defaults::SVR_HEADER)
+    }
+
+    /// The session id the server gave.
+    pub fn session_id(&self) -> Option<&str> {
+        self.header(defaults::SESSION_ID_HEADER)
+    }
+}
+
+/// What to connect to and what to say in the handshake.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions<'a> {
+    pub url: &'a str,
+    /// Sent as `WhoAmI` when present.
+    pub name: Option<&'a str>,
+    pub headers: &'a [(String, String)],
+    pub timeout: Duration,
+    pub max_message_size: usize,
+}
+
+/// Connects and completes the handshake, within `options.timeout`.
+///
+/// # Errors
+/// [`ClientError::Connect`] when the URL is unusable, the server cannot be reached, or refuses
+/// the handshake; the text says which.
+pub async fn connect(options: &ConnectOptions<'_>) -> Result<(Connection, Handshake), ClientError> {
+    let fail = |what: String| ClientError::Connect(format!("{}: {what}", options.url));
+    let mut request = options
+        .url
+        .into_client_request()
+        .map_err(|error| fail(error.to_string()))?;
+    let headers = request.headers_mut();
+    if let Some(name) = options.name {
+        let value = HeaderValue::from_str(name).map_err(|_| fail(format!("bad name {name:?}")))?;
+        headers.insert(defaults::WHO_AM_I_HEADER, value);
+    }
+    for (name, value) in options.headers {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| fail(format!("bad header name {name:?}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| fail(format!("bad header value {value:?}")))?;
+        headers.append(header, value);
+    }
+    let uri = request.uri();
+    if uri.scheme_str() != Some("ws") {
+        return Err(fail("only ws:// URLs are supported".to_owned()));
+    }
+    let host = uri
+        .host()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_owned();
+    let port = uri.port_u16().unwrap_or(80);
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(options.max_message_size))
+        .max_frame_size(Some(options.max_message_size));
+    let opening = async {
+        let tcp = TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|error| fail(error.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        client_async_with_config(request, tcp, Some(config))
+            .await
+            .map_err(|error| fail(error.to_string()))
+    };
+    let (ws, response) = tokio::time::timeout(options.timeout, opening)
+        .await
+        .map_err(|_| {
+            fail(format!(
+                "no connection within {}",
+                humantime::format_duration(options.timeout)
+            ))
+        })??;
+    Ok((ws, handshake_of(&response)))
+}
+
+fn handshake_of<T>(response: &Response<T>) -> Handshake {
+    Handshake {
+        headers: response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    }
+}

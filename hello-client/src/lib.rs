@@ -1,0 +1,31 @@
+//! The reference Hello WebSocket client.
+//!
+//! # Layout
+//! - [`config`]: settings; every timing is one of them.
+//! - [`connection`]: the TCP connection and the handshake with `WhoAmI` and extra headers.
+//! - [`run`]: one run: Echo requests in flight, Kiss answers, Pings, the closing handshake.
+//! - `locale`: this system's locale and time zone, for the Kiss answer.
+
+pub mod config;
+pub mod connection;
+mod locale;
+pub mod run;
+
+pub use config::{Backoff, ClientConfig};
+pub use connection::{ConnectOptions, Connection, Handshake, connect};
+pub use locale::local_kiss_response;
+pub use run::{RunReport, run};
+
+/// Why a client run failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// The server could not be reached, or refused the handshake.
+    #[error("cannot connect to {0}")]
+    Connect(String),
+    /// The server broke the protocol, or an answer never came.
+    #[error("the server misbehaved: {0}")]
+    Misbehaved(String),
+    /// The server went away before the run was over.
+    #[error("the server went away: {0}")]
+    ServerGone(String),
+}

@@ -1,0 +1,138 @@
+//! What a server is told: its path, its timings and its limits. Every timing is a value here, so
+//! tests can run the protocol in milliseconds.
+
+use std::time::Duration;
+
+use hello_protocol::defaults;
+
+/// A server's settings. [`ServerConfig::default`] is PROTOCOL.md's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The WebSocket path; any other gets 404.
+    pub path: String,
+    /// How often each session is sent a Ping.
+    pub ping_interval: Duration,
+    /// How long a Ping may go unanswered before the session is evicted.
+    pub pong_timeout: Duration,
+    /// How often each session is sent a Kiss request.
+    pub kiss_interval: Duration,
+    /// How long a WebSocket handshake may take before the connection is dropped.
+    pub handshake_timeout: Duration,
+    /// How long a closing session waits for the peer's Close, and for its last frames to go out.
+    pub close_timeout: Duration,
+    /// How long shutdown waits for all sessions to finish closing.
+    pub shutdown_timeout: Duration,
+    /// Sessions served at once; further handshakes are answered 503.
+    pub max_connections: usize,
+    /// The largest message accepted, in bytes; larger ones close the session with 1009.
+    pub max_message_size: usize,
+    /// Messages waiting to be written to one session. When it is full the session's input is
+    /// not read until the client catches up, so a client that stops reading costs a bounded
+    /// amount of memory.
+    pub send_queue_len: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            path: defaults::PATH.to_owned(),
+            ping_interval: defaults::PING_INTERVAL,
+            pong_timeout: defaults::PONG_TIMEOUT,
+            kiss_interval: defaults::KISS_INTERVAL,
+            handshake_timeout: defaults::HANDSHAKE_TIMEOUT,
+            close_timeout: Duration::from_secs(2),
+            shutdown_timeout: Duration::from_secs(5),
+            max_connections: 10_000,
+            max_message_size: defaults::MAX_MESSAGE_SIZE,
+            send_queue_len: 64,
+        }
+    }
+}
+
+/// A setting that makes no sense, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl ServerConfig {
+    /// Refuses settings the protocol cannot work with.
+    ///
+    /// # Errors
+    /// A zero interval, timeout or limit, a path that does not start with `/`, or a pong timeout
+    /// longer than the ping interval (each Ping's answer is due before the next Ping, so that at
+    /// most one is outstanding).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let durations = [
+            ("ping interval", self.ping_interval),
+            ("pong timeout", self.pong_timeout),
+            ("kiss interval", self.kiss_interval),
+            ("handshake timeout", self.handshake_timeout),
+            ("close timeout", self.close_timeout),
+            ("shutdown timeout", self.shutdown_timeout),
+        ];
+        if let Some((name, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
+            return Err(ConfigError(format!("the {name} must be longer than zero")));
+        }
+        if self.pong_timeout > self.ping_interval {
+            return Err(ConfigError(format!(
+                "the pong timeout ({}) must not exceed the ping interval ({}): each Ping's \
+                 answer is due before the next Ping is sent",
+                humantime::format_duration(self.pong_timeout),
+                humantime::format_duration(self.ping_interval),
+            )));
+        }
+        let counts = [
+            ("max connections", self.max_connections),
+            ("max message size", self.max_message_size),
+            ("send queue length", self.send_queue_len),
+        ];
+        if let Some((name, _)) = counts.iter().find(|(_, n)| *n == 0) {
+            return Err(ConfigError(format!("the {name} must be at least 1")));
+        }
+        if !self.path.starts_with('/') {
+            return Err(ConfigError(format!(
+                "the path must start with '/', got {:?}",
+                self.path
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(ServerConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn nonsense_is_refused_with_a_reason() {
+        let refused = |config: ServerConfig| config.validate().unwrap_err().to_string();
+        let zero_ping = ServerConfig {
+            ping_interval: Duration::ZERO,
+            ..ServerConfig::default()
+        };
+        assert_eq!(
+            refused(zero_ping),
+            "the ping interval must be longer than zero"
+        );
+        let long_pong = ServerConfig {
+            pong_timeout: Duration::from_secs(11),
+            ..ServerConfig::default()
+        };
+        assert!(refused(long_pong).starts_with("the pong timeout (11s) must not exceed"));
+        let no_room = ServerConfig {
+            max_message_size: 0,
+            ..ServerConfig::default()
+        };
+        assert_eq!(refused(no_room), "the max message size must be at least 1");
+        let bad_path = ServerConfig {
+            path: "ws".into(),
+            ..ServerConfig::default()
+        };
+        assert!(refused(bad_path).contains("must start with '/'"));
+    }
+}

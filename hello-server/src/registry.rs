@@ -1,0 +1,208 @@
+//! The sessions a server holds right now, what is known of each, and why each one ended.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use hello_protocol::KissResponse;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// What the server knows of one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The session id, also sent to the client as `X-Session-Id`.
+    pub id: Uuid,
+    /// The client's `WhoAmI`, or the session id when it sent none.
+    pub name: String,
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// When the handshake completed.
+    pub connected_at: SystemTime,
+    /// When the latest Pong arrived.
+    pub last_pong: Option<SystemTime>,
+    /// The latest Kiss response.
+    pub last_kiss: Option<KissResponse>,
+    /// How many Kiss responses arrived.
+    pub kiss_count: u64,
+}
+
+/// Why a session ended, as logged in its `session-` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndReason {
+    /// The client sent Close.
+    ClientClosed,
+    /// The connection ended without a Close.
+    ClientVanished,
+    /// No Pong came back within the pong timeout.
+    PongTimeout,
+    /// The server is shutting down.
+    Shutdown,
+    /// Something went wrong; the text says what.
+    Error(String),
+}
+
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EndReason::ClientClosed => f.write_str("client closed"),
+            EndReason::ClientVanished => f.write_str("client vanished without a Close"),
+            EndReason::PongTimeout => f.write_str("pong timeout"),
+            EndReason::Shutdown => f.write_str("shutdown"),
+            EndReason::Error(error) => write!(f, "error: {error}"),
+        }
+    }
+}
+
+/// The server's sessions, shared by every connection task. Cloning it is cheap and every clone
+/// sees the same sessions.
+#[derive(Debug, Clone, Default)]
+pub struct SessionRegistry {
+    sessions: Arc<Mutex<HashMap<Uuid, SessionInfo>>>,
+    /// Bumped on every change, so that observers can await one instead of polling.
+    changes: Arc<watch::Sender<u64>>,
+}
+
+impl SessionRegistry {
+    /// Adds a session. It stays until the returned guard is dropped, so a connection task that
+    /// ends in any way, a panic included, leaves no session behind.
+    pub fn insert(&self, info: SessionInfo) -> SessionGuard {
+        let id = info.id;
+        let name = info.name.clone();
+        tracing::info!(id = %id, name = %name, peer = %info.peer, "session+");
+        self.lock().insert(id, info);
+        self.changed();
+        SessionGuard {
+            registry: self.clone(),
+            id,
+            name,
+            reason: None,
+        }
+    }
+
+    /// A copy of one session.
+    pub fn get(&self, id: &Uuid) -> Option<SessionInfo> {
+        self.lock().get(id).cloned()
+    }
+
+    /// A copy of every session.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        self.lock().values().cloned().collect()
+    }
+
+    /// How many sessions there are.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// Waits until `condition` holds, or `timeout` passes. Returns whether it holds.
+    pub async fn wait_until(
+        &self,
+        timeout: Duration,
+        condition: impl Fn(&SessionRegistry) -> bool,
+    ) -> bool {
+        let mut changes = self.changes.subscribe();
+        let waiting = async {
+            loop {
+                if condition(self) {
+                    return;
+                }
+                if changes.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(timeout, waiting).await;
+        condition(self)
+    }
+
+    pub(crate) fn record_pong(&self, id: &Uuid) {
+        self.update(id, |info| info.last_pong = Some(SystemTime::now()));
+    }
+
+    pub(crate) fn record_kiss(&self, id: &Uuid, kiss: KissResponse) {
+        self.update(id, |info| {
+            tracing::info!(
+                id = %info.id,
+                name = %info.name,
+                language = %kiss.language,
+                encoding = %kiss.encoding,
+                time_zone = %kiss.time_zone,
+                "kiss"
+            );
+            info.last_kiss = Some(kiss);
+            info.kiss_count += 1;
+        });
+    }
+
+    fn update(&self, id: &Uuid, change: impl FnOnce(&mut SessionInfo)) {
+        if let Some(info) = self.lock().get_mut(id) {
+            change(info);
+        }
+        self.changed();
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|version| *version += 1);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, SessionInfo>> {
+        // A panic while holding this lock leaves the map itself consistent (every change is one
+        // insert, remove or field write), so a poisoned lock is still safe to use.
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Keeps a session in the registry; dropping it removes the session and logs `session-`.
+#[derive(Debug)]
+pub struct SessionGuard {
+    registry: SessionRegistry,
+    id: Uuid,
+    name: String,
+    reason: Option<EndReason>,
+}
+
+impl SessionGuard {
+    /// The session's id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The session's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Removes the session now, logging why. Later calls change nothing.
+    pub fn end(&mut self, reason: EndReason) {
+        if self.reason.is_some() {
+            return;
+        }
+        match &reason {
+            EndReason::PongTimeout | EndReason::Error(_) => {
+                tracing::warn!(id = %self.id, name = %self.name, reason = %reason, "session-")
+            }
+            _ => tracing::info!(id = %self.id, name = %self.name, reason = %reason, "session-"),
+        }
+        self.registry.lock().remove(&self.id);
+        self.registry.changed();
+        self.reason = Some(reason);
+    }
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.end(EndReason::Error(
+            "the session's task ended unexpectedly".into(),
+        ));
+    }
+}

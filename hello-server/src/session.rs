@@ -1,0 +1,363 @@
+//! One connection, from the handshake to the closing frame: Echo answers, Kiss requests, Pings
+//! and eviction (PROTOCOL.md, sections 2 to 7).
+//!
+//! Each session is one task running two halves side by side: the session loop, which reads the
+//! client's messages and drives the timers, and the writer, which drains a bounded queue into the
+//! socket. When the queue is full the loop stops reading, so a client that does not read what it
+//! asked for cannot make the server hold more than the queue's worth of answers for it, while the
+//! timers keep running and evict it once its Pongs stop.
+
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use hello_protocol::{
+    ClientMessage, EchoResponse, ErrorResponse, decode_client_message, defaults, encode,
+};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::server::{
+    ErrorResponse as HttpError, Request, Response,
+};
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes};
+use uuid::Uuid;
+
+use crate::registry::{EndReason, SessionGuard, SessionInfo};
+use crate::server::Shared;
+
+/// Serves one accepted connection until it ends. Never fails: what goes wrong is logged.
+///
+/// `permit` is the connection's place under the connection limit; without one the handshake is
+/// answered 503.
+pub(crate) async fn serve_connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    permit: Option<OwnedSemaphorePermit>,
+    shared: Arc<Shared>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let id = Uuid::new_v4();
+    let mut who_am_i = None;
+    let at_capacity = permit.is_none();
+    let path = shared.config.path.as_str();
+    // The callback's signature is tungstenite's; its large error type is not ours to box.
+    #[allow(clippy::result_large_err)]
+    let callback = |request: &Request, mut response: Response| {
+        if request.uri().path() != path {
+            return Err(http_error(
+                StatusCode::NOT_FOUND,
+                "no WebSocket at this path",
+            ));
+        }
+        if at_capacity {
+            return Err(http_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is at its connection limit",
+            ));
+        }
+        who_am_i = request
+            .headers()
+            .get(defaults::WHO_AM_I_HEADER)
+            .and_then(|name| name.to_str().ok())
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned);
+        let headers = response.headers_mut();
+        headers.insert(
+            defaults::SVR_HEADER,
+            HeaderValue::from_static(defaults::LANGUAGE_TAG),
+        );
+        headers.insert(
+            defaults::SESSION_ID_HEADER,
+            HeaderValue::from_str(&id.to_string()).expect("a UUID is a valid header value"),
+        );
+        Ok(response)
+    };
+    let handshake = tokio_tungstenite::accept_hdr_async_with_config(
+        stream,
+        callback,
+        Some(shared.websocket_config),
+    );
+    let ws = match timeout(shared.config.handshake_timeout, handshake).await {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(error)) => {
+            tracing::debug!(%peer, %error, "handshake refused or failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "handshake timed out");
+            return;
+        }
+    };
+    let name = who_am_i.unwrap_or_else(|| id.to_string());
+    let guard = shared.registry.insert(SessionInfo {
+        id,
+        name,
+        peer,
+        connected_at: SystemTime::now(),
+        last_pong: None,
+        last_kiss: None,
+        kiss_count: 0,
+    });
+    run_session(ws, guard, shared).await;
+    drop(permit);
+}
+
+fn http_error(status: StatusCode, body: &str) -> HttpError {
+    let mut response = HttpError::new(Some(body.to_owned()));
+    *response.status_mut() = status;
+    response
+}
+
+/// How the session loop ended, and what to tell the client.
+enum Ending {
+    /// The client sent Close; tungstenite answers it.
+    ClientClosed,
+    /// The connection ended without a Close.
+    Vanished,
+    /// The server closes with this frame.
+    ServerCloses(EndReason, CloseCode, &'static str),
+    /// The connection failed; nothing more can be said on it.
+    Broken(String),
+}
+
+async fn run_session<S>(ws: WebSocketStream<S>, mut guard: SessionGuard, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (sink, input) = ws.split();
+    let (queue, outgoing) = mpsc::channel(shared.config.send_queue_len);
+    let mut writer = pin!(write_messages(sink, outgoing));
+    let mut session = SessionLoop {
+        id: guard.id(),
+        input,
+        queue,
+        pending: None,
+        shared: &shared,
+    };
+    let ending = tokio::select! {
+        ending = session.run() => ending,
+        written = &mut writer => Ending::Broken(match written {
+            Ok(()) => "the writer stopped".to_owned(),
+            Err(error) => error.to_string(),
+        }),
+    };
+    let farewell = match ending {
+        Ending::ClientClosed => {
+            guard.end(EndReason::ClientClosed);
+            None
+        }
+        Ending::ServerCloses(reason, code, text) => {
+            guard.end(reason);
+            Some(CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(text),
+            })
+        }
+        Ending::Vanished => return guard.end(EndReason::ClientVanished),
+        Ending::Broken(error) => return guard.end(EndReason::Error(error)),
+    };
+    // Reading on lets tungstenite answer the client's Close, or see the answer to ours; a
+    // client that is not reading gets no longer than the close timeout.
+    let _ = timeout(shared.config.close_timeout, async {
+        tokio::join!(session.close(farewell), &mut writer)
+    })
+    .await;
+}
+
+/// What woke the session loop.
+enum Event {
+    Shutdown,
+    PongOverdue,
+    WriterGone,
+    PingDue(Instant),
+    KissDue,
+    Input(Option<Result<Message, WsError>>),
+}
+
+struct SessionLoop<'a, S> {
+    id: Uuid,
+    input: SplitStream<WebSocketStream<S>>,
+    queue: mpsc::Sender<Message>,
+    /// An answer that found the queue full; input is not read until it is queued.
+    pending: Option<Message>,
+    shared: &'a Shared,
+}
+
+impl<S> SessionLoop<'_, S>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    async fn run(&mut self) -> Ending {
+        let config = &self.shared.config;
+        let start = Instant::now();
+        let mut pings = interval_at(start + config.ping_interval, config.ping_interval);
+        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut kisses = interval_at(start + config.kiss_interval, config.kiss_interval);
+        kisses.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Set when a Ping is due, cleared by any Pong: the timeout runs from a Ping, never from
+        // the start of the session.
+        let mut pong_deadline: Option<Instant> = None;
+        let mut shutdown = pin!(self.shared.shutdown.cancelled());
+        loop {
+            let deadline = pong_deadline.unwrap_or_else(|| start + config.ping_interval * 1000);
+            let event = tokio::select! {
+                biased;
+                () = &mut shutdown => Event::Shutdown,
+                () = sleep_until(deadline), if pong_deadline.is_some() => Event::PongOverdue,
+                permit = self.queue.reserve(), if self.pending.is_some() => match permit {
+                    Ok(permit) => {
+                        permit.send(self.pending.take().expect("guarded by is_some"));
+                        continue;
+                    }
+                    Err(_) => Event::WriterGone,
+                },
+                tick = pings.tick() => Event::PingDue(tick),
+                _ = kisses.tick() => Event::KissDue,
+                message = self.input.next(), if self.pending.is_none() => Event::Input(message),
+            };
+            match event {
+                Event::Shutdown => {
+                    return Ending::ServerCloses(
+                        EndReason::Shutdown,
+                        CloseCode::Away,
+                        "server shutting down",
+                    );
+                }
+                Event::PongOverdue => {
+                    return Ending::ServerCloses(
+                        EndReason::PongTimeout,
+                        CloseCode::Policy,
+                        defaults::PONG_TIMEOUT_REASON,
+                    );
+                }
+                Event::WriterGone => return Ending::Broken("the writer stopped".to_owned()),
+                Event::PingDue(tick) => {
+                    if pong_deadline.is_none() {
+                        pong_deadline = Some(tick + config.pong_timeout);
+                        // A full queue means the client is not reading: the Ping is skipped and
+                        // the deadline runs on, as it would for a Ping it never read.
+                        let _ = self.queue.try_send(Message::Ping(Bytes::new()));
+                    }
+                }
+                Event::KissDue => {
+                    let kiss = Message::Text(self.shared.kiss_request.clone());
+                    if self.queue.try_send(kiss).is_err() {
+                        tracing::debug!(id = %self.id, "send queue full, Kiss skipped");
+                    }
+                }
+                Event::Input(message) => match message {
+                    Some(Ok(Message::Text(text))) => self.answer(text.as_bytes()),
+                    Some(Ok(Message::Binary(bytes))) => self.answer(&bytes),
+                    Some(Ok(Message::Pong(_))) => {
+                        pong_deadline = None;
+                        self.shared.registry.record_pong(&self.id);
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Frame(_))) => {}
+                    Some(Ok(Message::Close(_))) => return Ending::ClientClosed,
+                    Some(Err(error)) => return ending_for(error),
+                    None => return Ending::Vanished,
+                },
+            }
+        }
+    }
+
+    /// Answers one message from the client: an Echo response, nothing for a Kiss response, an
+    /// Error response for anything else.
+    fn answer(&mut self, bytes: &[u8]) {
+        let reply = match decode_client_message(bytes) {
+            Ok(ClientMessage::Echo(request)) => encode(&EchoResponse::answer(
+                request,
+                Uuid::new_v4(),
+                defaults::LANGUAGE_TAG,
+            )),
+            Ok(ClientMessage::Kiss(kiss)) => {
+                self.shared.registry.record_kiss(&self.id, kiss);
+                return;
+            }
+            Err(error) => {
+                tracing::debug!(id = %self.id, %error, "malformed input");
+                encode(&ErrorResponse::bad_request(error.to_string()))
+            }
+        };
+        if let Err(mpsc::error::TrySendError::Full(reply)) =
+            self.queue.try_send(Message::Text(reply.into()))
+        {
+            self.pending = Some(reply);
+        }
+    }
+
+    /// Ends the session: queues `frame`, if any, closes the queue so the writer finishes, and
+    /// reads until the peer's Close has been answered and the stream ends.
+    async fn close(self, frame: Option<CloseFrame>) {
+        let SessionLoop {
+            mut input, queue, ..
+        } = self;
+        if let Some(frame) = frame
+            && queue.send(Message::Close(Some(frame))).await.is_err()
+        {
+            return;
+        }
+        drop(queue);
+        while let Some(Ok(_)) = input.next().await {}
+    }
+}
+
+/// What a read error means for the session (PROTOCOL.md, section 6).
+fn ending_for(error: WsError) -> Ending {
+    match error {
+        WsError::Utf8(_) => Ending::ServerCloses(
+            EndReason::Error("text message was not valid UTF-8".into()),
+            CloseCode::Invalid,
+            "text message was not valid UTF-8",
+        ),
+        WsError::Capacity(capacity) => Ending::ServerCloses(
+            EndReason::Error(capacity.to_string()),
+            CloseCode::Size,
+            "message too big",
+        ),
+        WsError::Protocol(violation) => Ending::ServerCloses(
+            EndReason::Error(format!("protocol violation: {violation}")),
+            CloseCode::Protocol,
+            "protocol violation",
+        ),
+        WsError::ConnectionClosed | WsError::AlreadyClosed => Ending::Vanished,
+        WsError::Io(error) if is_disconnect(&error) => Ending::Vanished,
+        other => Ending::Broken(other.to_string()),
+    }
+}
+
+fn is_disconnect(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        error.kind(),
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+    )
+}
+
+/// Writes queued messages, flushing once for each batch that is ready, until the queue closes.
+async fn write_messages<S>(
+    mut sink: SplitSink<WebSocketStream<S>, Message>,
+    mut outgoing: mpsc::Receiver<Message>,
+) -> Result<(), WsError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    while let Some(message) = outgoing.recv().await {
+        sink.feed(message).await?;
+        while let Ok(message) = outgoing.try_recv() {
+            sink.feed(message).await?;
+        }
+        sink.flush().await?;
+    }
+    Ok(())
+}
