@@ -28,6 +28,8 @@ pub struct RunReport {
     pub kisses_answered: u64,
     /// Pings seen.
     pub pings_seen: u64,
+    /// Times the server was reported silent: no Ping for several ping intervals.
+    pub silences: u64,
 }
 
 /// A request waiting for its answer.
@@ -217,6 +219,7 @@ impl Session<'_> {
                 }
                 () = sleep_until(last_ping + silence_limit), if !warned_silent => {
                     warned_silent = true;
+                    self.report.silences += 1;
                     tracing::warn!(
                         "the server has sent no Ping for {}: it may be silent",
                         humantime::format_duration(silence_limit)

@@ -1,0 +1,387 @@
+//! The client against the real server and against fake servers that misbehave on purpose,
+//! over real sockets on 127.0.0.1, port 0, with short intervals.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hello_client::{
+    Backoff, ClientConfig, ClientError, ConnectOptions, connect, local_kiss_response, run,
+};
+use hello_protocol::{EchoRequest, EchoResponse, ErrorResponse, KissRequest, encode};
+use hello_server::{Server, ServerConfig, SessionRegistry};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+struct TestServer {
+    addr: SocketAddr,
+    registry: SessionRegistry,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+fn fast_server() -> ServerConfig {
+    ServerConfig {
+        ping_interval: Duration::from_millis(100),
+        pong_timeout: Duration::from_millis(100),
+        kiss_interval: Duration::from_millis(100),
+        close_timeout: Duration::from_millis(500),
+        ..ServerConfig::default()
+    }
+}
+
+async fn start_server_on(listener: TcpListener, config: ServerConfig) -> TestServer {
+    let addr = listener.local_addr().unwrap();
+    let server = Server::new(config).unwrap();
+    let registry = server.registry();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(listener, async {
+        let _ = stopped.await;
+    }));
+    TestServer {
+        addr,
+        registry,
+        stop,
+        task,
+    }
+}
+
+async fn start_server(config: ServerConfig) -> TestServer {
+    start_server_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), config).await
+}
+
+impl TestServer {
+    async fn shutdown(self) {
+        let _ = self.stop.send(());
+        timeout(WAIT, self.task).await.unwrap().unwrap();
+    }
+}
+
+fn client_of(addr: SocketAddr) -> ClientConfig {
+    ClientConfig {
+        name: "test-client".into(),
+        timeout: Duration::from_secs(2),
+        ping_interval: Duration::from_millis(100),
+        duration: Some(Duration::from_millis(500)),
+        ..ClientConfig::new(format!("ws://{addr}/ws"))
+    }
+}
+
+fn never() -> std::future::Pending<()> {
+    std::future::pending()
+}
+
+#[tokio::test]
+async fn a_run_against_the_real_server_is_clean() {
+    let server = start_server(fast_server()).await;
+    let config = ClientConfig {
+        count: 200,
+        ..client_of(server.addr)
+    };
+    let report = timeout(WAIT, run(&config, never())).await.unwrap().unwrap();
+    assert_eq!(report.echoes_answered, 200);
+    assert!(report.kisses_answered >= 2, "{report:?}");
+    assert!(report.pings_seen >= 2, "{report:?}");
+    assert_eq!(report.silences, 0);
+    let [handshake] = report.handshakes.as_slice() else {
+        panic!("one handshake expected: {report:?}");
+    };
+    assert_eq!(handshake.svr(), Some("RUST"));
+    let session_id: Uuid = handshake.session_id().unwrap().parse().unwrap();
+    assert_eq!(session_id.get_version_num(), 4);
+    // The client closed with 1000 and the server saw it go; pings answered meant no eviction.
+    assert!(server.registry.wait_until(WAIT, |r| r.is_empty()).await);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_kiss_answer_reaches_the_server_session() {
+    let server = start_server(fast_server()).await;
+    let config = ClientConfig {
+        duration: None,
+        ..client_of(server.addr)
+    };
+    let registry = server.registry.clone();
+    let stop = async move {
+        registry
+            .wait_until(WAIT, |r| r.sessions().iter().any(|s| s.kiss_count > 0))
+            .await;
+    };
+    let sessions = server.registry.clone();
+    let watcher = tokio::spawn(async move {
+        sessions
+            .wait_until(WAIT, |r| r.sessions().iter().any(|s| s.last_kiss.is_some()))
+            .await;
+        sessions.sessions()
+    });
+    let report = timeout(WAIT, run(&config, stop)).await.unwrap().unwrap();
+    assert!(report.kisses_answered >= 1);
+    let seen = watcher.await.unwrap();
+    let session = seen
+        .iter()
+        .find(|s| s.last_kiss.is_some())
+        .expect("a kissed session");
+    assert_eq!(session.name, "test-client");
+    assert_eq!(session.last_kiss.as_ref(), Some(&local_kiss_response()));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn whoami_and_extra_headers_are_sent() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorded = seen.clone();
+    let fake = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        #[allow(clippy::result_large_err)] // tungstenite's callback signature
+        let record = |request: &Request, response: Response| {
+            let mut headers = recorded.lock().unwrap();
+            for (name, value) in request.headers() {
+                headers.push((name.to_string(), value.to_str().unwrap().to_owned()));
+            }
+            Ok(response)
+        };
+        let _ws = tokio_tungstenite::accept_hdr_async(tcp, record)
+            .await
+            .unwrap();
+    });
+    let headers = vec![
+        ("X-Trace".to_owned(), "42".to_owned()),
+        ("X-Trace".to_owned(), "43".to_owned()),
+        ("X-Team".to_owned(), "blue".to_owned()),
+    ];
+    let options = ConnectOptions {
+        url: &format!("ws://{addr}/ws"),
+        name: Some("alice"),
+        headers: &headers,
+        timeout: WAIT,
+        max_message_size: 1 << 20,
+    };
+    let (_ws, _) = connect(&options).await.unwrap();
+    fake.await.unwrap();
+    let seen = seen.lock().unwrap().clone();
+    let values = |name: &str| -> Vec<String> {
+        seen.iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.clone())
+            .collect()
+    };
+    assert_eq!(values("WhoAmI"), ["alice"]);
+    assert_eq!(values("X-Trace"), ["42", "43"]);
+    assert_eq!(values("X-Team"), ["blue"]);
+}
+
+/// What a fake server does with each Echo request.
+#[derive(Clone, Copy)]
+enum Fault {
+    None,
+    AltersData,
+    WrongId,
+    NeverAnswers,
+    Answers400,
+    SendsGarbage,
+}
+
+/// A server that answers Echo requests with `fault`, sends one Kiss at once when `kiss` is
+/// set, and never pings.
+async fn fake_server(fault: Fault, kiss: bool) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                if kiss {
+                    let facts = KissRequest {
+                        os_name: "FakeOS".into(),
+                        os_version: "1".into(),
+                        os_release: "1.0".into(),
+                        os_architecture: "fake64".into(),
+                    };
+                    let _ = ws.send(Message::Text(encode(&facts).into())).await;
+                }
+                while let Some(Ok(message)) = ws.next().await {
+                    let Message::Text(text) = message else {
+                        continue;
+                    };
+                    let Ok(mut request) = serde_json::from_str::<EchoRequest>(&text) else {
+                        continue;
+                    };
+                    let reply = match fault {
+                        Fault::None => {
+                            encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"))
+                        }
+                        Fault::AltersData => {
+                            request.data = request.data.to_uppercase() + "!";
+                            encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"))
+                        }
+                        Fault::WrongId => {
+                            request.id += 1000;
+                            encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"))
+                        }
+                        Fault::NeverAnswers => continue,
+                        Fault::Answers400 => encode(&ErrorResponse::bad_request("no")),
+                        Fault::SendsGarbage => "{\"surprise\": true}".to_owned(),
+                    };
+                    if ws.send(Message::Text(reply.into())).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+async fn failure_against(
+    fault: Fault,
+    kiss: bool,
+    config: impl FnOnce(ClientConfig) -> ClientConfig,
+) -> ClientError {
+    let addr = fake_server(fault, kiss).await;
+    let config = config(client_of(addr));
+    timeout(WAIT, run(&config, never()))
+        .await
+        .unwrap()
+        .expect_err("the run must fail")
+}
+
+#[tokio::test]
+async fn a_server_that_alters_data_fails_the_run() {
+    let error = failure_against(Fault::AltersData, true, |c| c).await;
+    assert!(
+        matches!(&error, ClientError::Misbehaved(m) if m.contains("altered its data")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_with_a_wrong_id_fails_the_run() {
+    let error = failure_against(Fault::WrongId, true, |c| c).await;
+    assert!(
+        matches!(&error, ClientError::Misbehaved(m) if m.contains("not in flight")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_that_never_comes_fails_the_run() {
+    let error = failure_against(Fault::NeverAnswers, true, |c| ClientConfig {
+        timeout: Duration::from_millis(300),
+        ..c
+    })
+    .await;
+    assert!(
+        matches!(&error, ClientError::Misbehaved(m) if m.contains("no answer to Echo request(s) [1, 2, 3]")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_400_to_a_good_request_fails_the_run() {
+    let error = failure_against(Fault::Answers400, true, |c| c).await;
+    assert!(
+        matches!(&error, ClientError::Misbehaved(m) if m.contains("status 400")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_message_fails_the_run() {
+    let error = failure_against(Fault::SendsGarbage, true, |c| c).await;
+    assert!(
+        matches!(&error, ClientError::Misbehaved(m) if m.contains("no known message")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_run_with_a_duration_and_no_kiss_fails() {
+    let error = failure_against(Fault::None, false, |c| c).await;
+    assert!(
+        matches!(&error, ClientError::Misbehaved(m) if m.contains("no Kiss request")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_silent_server_is_noticed() {
+    let addr = fake_server(Fault::None, true).await;
+    let config = ClientConfig {
+        ping_interval: Duration::from_millis(50),
+        ..client_of(addr)
+    };
+    let report = timeout(WAIT, run(&config, never())).await.unwrap().unwrap();
+    assert_eq!(report.echoes_answered, 3);
+    assert_eq!(report.pings_seen, 0);
+    assert!(report.silences >= 1, "{report:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_fails_to_connect() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let error = timeout(WAIT, run(&client_of(addr), never()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(error, ClientError::Connect(_)), "{error}");
+}
+
+#[tokio::test]
+async fn a_server_going_away_fails_the_run_without_reconnect() {
+    let server = start_server(fast_server()).await;
+    let config = ClientConfig {
+        duration: Some(Duration::from_secs(5)),
+        ..client_of(server.addr)
+    };
+    let registry = server.registry.clone();
+    let client = tokio::spawn(async move { run(&config, never()).await });
+    assert!(registry.wait_until(WAIT, |r| r.len() == 1).await);
+    server.shutdown().await;
+    let error = timeout(WAIT, client).await.unwrap().unwrap().unwrap_err();
+    assert!(
+        matches!(&error, ClientError::ServerGone(m) if m.contains("1001")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn reconnect_rides_out_a_server_restart() {
+    let first = start_server(fast_server()).await;
+    let addr = first.addr;
+    let config = ClientConfig {
+        duration: Some(Duration::from_millis(1500)),
+        reconnect: Some(Backoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+        }),
+        ..client_of(addr)
+    };
+    let registry = first.registry.clone();
+    let client = tokio::spawn(async move { run(&config, never()).await });
+    assert!(registry.wait_until(WAIT, |r| r.len() == 1).await);
+    first.shutdown().await;
+    // The same port again: std sets SO_REUSEADDR on Unix, so the rebind succeeds.
+    let second = start_server_on(TcpListener::bind(addr).await.unwrap(), fast_server()).await;
+    let report = timeout(WAIT, client).await.unwrap().unwrap().unwrap();
+    assert_eq!(report.handshakes.len(), 2, "{report:?}");
+    assert_eq!(report.echoes_answered, 3);
+    assert_ne!(
+        report.handshakes[0].session_id(),
+        report.handshakes[1].session_id()
+    );
+    second.shutdown().await;
+}
