@@ -1,0 +1,84 @@
+//! The `hello-client` binary as a user runs it, against the real server.
+
+use std::process::Command;
+use std::time::Duration;
+
+use hello_server::{Server, ServerConfig};
+use tokio::net::TcpListener;
+
+fn client(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hello-client"));
+    command.args(args).env("RUST_LOG", "info");
+    command
+}
+
+async fn output_of(mut command: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_clean_run_prints_the_exchange_and_exits_0() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let server = Server::new(ServerConfig {
+        kiss_interval: Duration::from_millis(100),
+        ping_interval: Duration::from_millis(100),
+        pong_timeout: Duration::from_millis(100),
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    let serving = tokio::spawn(server.run(listener, std::future::pending()));
+    let mut command = client(&[
+        "--count",
+        "7",
+        "--duration",
+        "400ms",
+        "--name",
+        "cli",
+        "-H",
+        "X-Trace: 1",
+    ]);
+    // The URL from its parts, as when --url is absent.
+    command
+        .env("WS_SERVER", "127.0.0.1")
+        .env("WS_PORT", &port)
+        .env("WS_PATH", "/ws");
+    let output = output_of(command).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for expected in [
+        "svr=\"RUST\"",
+        "response header x-session-id: ",
+        "echo id=1 data=Hello",
+        "echo id=4 data=こんにちは",
+        "echo id=7 data=你好",
+        "kiss os_name=",
+        "run complete echoes=7",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from:\n{stdout}"
+        );
+    }
+    serving.abort();
+}
+
+#[tokio::test]
+async fn an_unreachable_server_exits_1_with_the_cause() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+    drop(listener);
+    let output = output_of(client(&["--url", &url, "--timeout", "2s"])).await;
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("cannot connect to"), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_malformed_header_is_a_usage_error() {
+    let output = output_of(client(&["-H", "no colon here"])).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("expected 'Name: value'"));
+}

@@ -1,0 +1,117 @@
+//! The `hello-server` binary as a user runs it: flags, the listening line, SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn server(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hello-server"));
+    command.args(args).env("RUST_LOG", "info");
+    command
+}
+
+/// Starts the server and returns it with the URL from its `listening on` line, and the rest of
+/// its output as it comes.
+fn start(args: &[&str]) -> (Child, String, mpsc::Receiver<String>) {
+    let mut child = server(args).stdout(Stdio::piped()).spawn().unwrap();
+    let (lines, output) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let url = loop {
+        let line = output.recv_timeout(WAIT).expect("a listening line");
+        if let Some(at) = line.find("listening on ") {
+            break line[at + "listening on ".len()..].trim().to_owned();
+        }
+    };
+    (child, url, output)
+}
+
+fn wait_for_line(output: &mpsc::Receiver<String>, needle: &str) -> String {
+    loop {
+        let line = output
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("no line with {needle:?}"));
+        if line.contains(needle) {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn nonsense_flags_are_refused_with_a_reason_and_status_2() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--ping-interval", "0s"],
+            "ping interval must be longer than zero",
+        ),
+        (
+            &["--ping-interval", "1s", "--pong-timeout", "2s"],
+            "must not exceed the ping interval",
+        ),
+        (&["--kiss-interval", "soon"], "invalid value"),
+    ];
+    for (args, reason) in cases {
+        let output = server(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(reason), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn sigterm_closes_sessions_with_1001_and_exits_0() {
+    let (mut child, url, output) = start(&["--port", "0", "--shutdown-timeout", "2s"]);
+    assert!(
+        url.starts_with("ws://127.0.0.1:") && url.ends_with("/ws"),
+        "{url}"
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    wait_for_line(&output, "session+");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let close = tokio::time::timeout(WAIT, async {
+        while let Some(Ok(message)) = ws.next().await {
+            if let Message::Close(frame) = message {
+                return frame;
+            }
+        }
+        None
+    })
+    .await
+    .unwrap()
+    .expect("a close frame");
+    assert_eq!(close.code, CloseCode::Away);
+    wait_for_line(&output, "reason=shutdown");
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(exit.code(), Some(0));
+}
+
+#[test]
+fn an_address_in_use_is_reported() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = server(&["--port", &port]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen on 127.0.0.1:"));
+}
