@@ -1,8 +1,10 @@
 //! What a client is told: where to connect, what to send, how long to stay, and every timing.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use hello_protocol::defaults;
+use hello_tls::{Identity, ServerTrust};
 
 /// A client run's settings. [`ClientConfig::new`] takes the URL and gives PROTOCOL.md's
 /// defaults for the rest.
@@ -27,6 +29,25 @@ pub struct ClientConfig {
     pub reconnect: Option<Backoff>,
     /// The largest message accepted from the server, in bytes.
     pub max_message_size: usize,
+    /// How to do TLS for `wss://` URLs.
+    pub tls: TlsSettings,
+}
+
+/// TLS for `wss://`: which servers to trust, and the client's own certificate for mutual TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub trust: ServerTrust,
+    pub identity: Option<Identity>,
+}
+
+impl Default for TlsSettings {
+    /// Trust the CA the project generates, `certs/ca.crt`; no client certificate.
+    fn default() -> Self {
+        TlsSettings {
+            trust: ServerTrust::Ca(PathBuf::from("certs").join("ca.crt")),
+            identity: None,
+        }
+    }
 }
 
 /// Exponential backoff between reconnection attempts.
@@ -61,6 +82,7 @@ impl ClientConfig {
             ping_interval: defaults::PING_INTERVAL,
             reconnect: None,
             max_message_size: defaults::MAX_MESSAGE_SIZE * defaults::CLIENT_MESSAGE_SIZE_FACTOR,
+            tls: TlsSettings::default(),
         }
     }
 }

@@ -1,19 +1,24 @@
-//! Opening a session: the TCP connection, the WebSocket handshake with `WhoAmI` and the extra
-//! headers, and what the server said in its answer.
+//! Opening a session: the TCP connection, TLS for `wss://`, the WebSocket handshake with
+//! `WhoAmI` and the extra headers, and what the server said in its answer.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hello_protocol::defaults;
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
+use tokio_util::either::Either;
 
 use crate::ClientError;
 
-/// The stream a client session runs over.
-pub type ClientStream = TcpStream;
+/// The stream a client session runs over: plain TCP for `ws://`, TLS for `wss://`.
+pub type ClientStream = Either<TcpStream, TlsStream<TcpStream>>;
 
 /// An open WebSocket session to a server.
 pub type Connection = WebSocketStream<ClientStream>;
@@ -54,6 +59,8 @@ pub struct ConnectOptions<'a> {
     pub headers: &'a [(String, String)],
     pub timeout: Duration,
     pub max_message_size: usize,
+    /// The TLS configuration for `wss://` URLs.
+    pub tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
 }
 
 /// Connects and completes the handshake, within `options.timeout`.
@@ -80,15 +87,17 @@ pub async fn connect(options: &ConnectOptions<'_>) -> Result<(Connection, Handsh
         headers.append(header, value);
     }
     let uri = request.uri();
-    if uri.scheme_str() != Some("ws") {
-        return Err(fail("only ws:// URLs are supported".to_owned()));
-    }
+    let secure = match uri.scheme_str() {
+        Some("ws") => false,
+        Some("wss") => true,
+        _ => return Err(fail("the URL must start with ws:// or wss://".to_owned())),
+    };
     let host = uri
         .host()
         .unwrap_or_default()
         .trim_matches(['[', ']'])
         .to_owned();
-    let port = uri.port_u16().unwrap_or(80);
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     let config = WebSocketConfig::default()
         .max_message_size(Some(options.max_message_size))
         .max_frame_size(Some(options.max_message_size));
@@ -97,7 +106,22 @@ pub async fn connect(options: &ConnectOptions<'_>) -> Result<(Connection, Handsh
             .await
             .map_err(|error| fail(error.to_string()))?;
         let _ = tcp.set_nodelay(true);
-        client_async_with_config(request, tcp, Some(config))
+        let stream = if secure {
+            let tls = options
+                .tls
+                .clone()
+                .ok_or_else(|| fail("a wss:// URL needs a TLS configuration".to_owned()))?;
+            let name = ServerName::try_from(host.clone())
+                .map_err(|_| fail(format!("{host:?} is not a valid TLS server name")))?;
+            let stream = TlsConnector::from(tls)
+                .connect(name, tcp)
+                .await
+                .map_err(|error| fail(hello_tls::explain_handshake_error(&error)))?;
+            Either::Right(stream)
+        } else {
+            Either::Left(tcp)
+        };
+        client_async_with_config(request, stream, Some(config))
             .await
             .map_err(|error| fail(error.to_string()))
     };

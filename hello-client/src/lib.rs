@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! - [`config`]: settings; every timing is one of them.
-//! - [`connection`]: the TCP connection and the handshake with `WhoAmI` and extra headers.
+//! - [`connection`]: the TCP connection, TLS for `wss://`, and the handshake with `WhoAmI`
+//!   and extra headers. TLS configuration itself lives in the `hello-tls` crate.
 //! - [`run`]: one run: Echo requests in flight, Kiss answers, Pings, the closing handshake.
 //! - `locale`: this system's locale and time zone, for the Kiss answer.
 
@@ -11,10 +12,10 @@ pub mod connection;
 mod locale;
 pub mod run;
 
-pub use config::{Backoff, ClientConfig};
+pub use config::{Backoff, ClientConfig, TlsSettings};
 pub use connection::{ConnectOptions, Connection, Handshake, connect};
 pub use locale::local_kiss_response;
-pub use run::{RunReport, run};
+pub use run::{RunReport, run, tls_for};
 
 /// Why a client run failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,13 +1,15 @@
 //! `hello-client`: parses the command line, sets up logging, and runs [`hello_client::run`].
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use hello_client::config::{generated_name, url_from_parts};
-use hello_client::{Backoff, ClientConfig};
+use hello_client::{Backoff, ClientConfig, TlsSettings};
 use hello_protocol::defaults;
+use hello_tls::{Identity, ServerTrust};
 
 /// The reference Hello WebSocket client.
 ///
@@ -18,6 +20,8 @@ use hello_protocol::defaults;
 ///   hello-client --count 100 --duration 12s       100 requests in flight, stay 12 s answering Kiss and Pings
 ///
 ///   hello-client --url ws://example.test:9898/ws --name alice -H 'X-Trace: 42' --reconnect
+///
+///   hello-client --url wss://localhost:9886/ws     TLS, trusting certs/ca.crt
 #[derive(Debug, Parser)]
 #[command(version, verbatim_doc_comment)]
 struct Cli {
@@ -60,6 +64,18 @@ struct Cli {
     /// The longest pause before reconnecting.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     backoff_max: Duration,
+    /// The CA to trust for wss:// (PEM).
+    #[arg(long, value_name = "FILE", default_value = "certs/ca.crt")]
+    ca: PathBuf,
+    /// Do not verify the server's certificate at all. For testing only.
+    #[arg(short = 'k', long, conflicts_with = "ca")]
+    insecure: bool,
+    /// A client certificate (PEM) to present, for mutual TLS; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
 }
 
 fn parse_header(text: &str) -> Result<(String, String), String> {
@@ -98,6 +114,17 @@ impl Cli {
                 initial: self.backoff_initial,
                 max: self.backoff_max,
             }),
+            tls: TlsSettings {
+                trust: if self.insecure {
+                    ServerTrust::Insecure
+                } else {
+                    ServerTrust::Ca(self.ca)
+                },
+                identity: self
+                    .cert
+                    .zip(self.key)
+                    .map(|(cert, key)| Identity { cert, key }),
+            },
             ..ClientConfig::new(url)
         })
     }

@@ -16,6 +16,7 @@ use crate::ClientError;
 use crate::config::{ClientConfig, GREETINGS};
 use crate::connection::{ConnectOptions, Connection, Handshake, connect};
 use crate::locale::local_kiss_response;
+use hello_tls::ServerTrust;
 
 /// What a successful run saw.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,6 +78,7 @@ pub async fn run(
             )
         })
         .collect();
+    let tls = tls_for(config)?;
     let mut backoff = config.reconnect.map(|backoff| backoff.initial);
     loop {
         let options = ConnectOptions {
@@ -85,6 +87,7 @@ pub async fn run(
             headers: &config.headers,
             timeout: config.timeout,
             max_message_size: config.max_message_size,
+            tls: tls.clone(),
         };
         let connected = match connect(&options).await {
             Ok(connected) => Ok(connected),
@@ -141,6 +144,27 @@ pub async fn run(
         "run complete"
     );
     Ok(report)
+}
+
+/// The TLS configuration when the URL is `wss://`, built once for every (re)connection.
+///
+/// # Errors
+/// Certificate or key files that cannot be used, as [`ClientError::Connect`].
+pub fn tls_for(
+    config: &ClientConfig,
+) -> Result<Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>, ClientError> {
+    if !config.url.starts_with("wss://") {
+        return Ok(None);
+    }
+    if config.tls.trust == ServerTrust::Insecure {
+        tracing::warn!(
+            "--insecure: the server's certificate is NOT verified; anyone on the path can \
+             impersonate it. For testing only."
+        );
+    }
+    hello_tls::client_config(&config.tls.trust, config.tls.identity.as_ref())
+        .map(Some)
+        .map_err(|error| ClientError::Connect(format!("{}: TLS: {error}", config.url)))
 }
 
 async fn sleep_until_optional(deadline: Option<Instant>) {

@@ -165,6 +165,7 @@ async fn whoami_and_extra_headers_are_sent() {
         headers: &headers,
         timeout: WAIT,
         max_message_size: 1 << 20,
+        tls: None,
     };
     let (_ws, _) = connect(&options).await.unwrap();
     fake.await.unwrap();

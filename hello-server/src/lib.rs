@@ -2,10 +2,13 @@
 //!
 //! # Layout
 //! - [`config`]: settings and their validation; every timing is one of them.
-//! - [`server`]: accepting connections, the connection limit, graceful shutdown.
+//! - [`server`]: accepting connections on plain and TLS endpoints, the connection limit,
+//!   graceful shutdown.
 //! - `session`: one connection, from the handshake to the close: Echo, Kiss, Ping and eviction.
 //! - [`registry`]: the sessions held right now and why each one ended.
 //! - `host_facts`: the host's OS facts for the Kiss request.
+//!
+//! TLS configuration and certificates live in the `hello-tls` crate.
 //!
 //! ```no_run
 //! # async fn example() -> anyhow::Result<()> {
@@ -24,5 +27,5 @@ pub mod server;
 mod session;
 
 pub use config::{ConfigError, ServerConfig};
-pub use registry::{EndReason, SessionInfo, SessionRegistry};
-pub use server::Server;
+pub use registry::{EndReason, SessionInfo, SessionRegistry, Transport};
+pub use server::{Endpoint, Server};

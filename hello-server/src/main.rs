@@ -1,13 +1,17 @@
 //! `hello-server`: parses the command line, sets up logging, and runs [`hello_server::Server`].
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use hello_protocol::defaults;
-use hello_server::{Server, ServerConfig};
+use hello_server::{Endpoint, Server, ServerConfig};
+use hello_tls::certs::CertFiles;
+use hello_tls::{ClientAuth, Identity, ensure_certs, server_config};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 /// The reference Hello WebSocket server.
 ///
@@ -17,10 +21,48 @@ use tokio::net::TcpListener;
 ///
 ///   hello-server --host 0.0.0.0 --port 8080       serve every interface on port 8080
 ///
+///   hello-server --tls                            also serve wss://127.0.0.1:9886/ws, certs made in certs/
+///
 ///   hello-server --ping-interval 1s --pong-timeout 500ms --kiss-interval 300ms
+///
+///   hello-server gen-certs --san hello.example    make certs/ now, for one more name
 #[derive(Debug, Parser)]
-#[command(version, verbatim_doc_comment)]
+#[command(version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make the certificates folder: a local CA, a server and a client certificate. Files
+    /// already there and usable are kept.
+    GenCerts(GenCertsArgs),
+}
+
+#[derive(Debug, Args)]
+struct GenCertsArgs {
+    #[command(flatten)]
+    certs: CertsArgs,
+    /// Make every certificate anew, the CA included (clients must trust the new CA).
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Args)]
+struct CertsArgs {
+    /// Where ca.crt, server.crt, client.crt and their keys are, or are made.
+    #[arg(long, env = "WS_CERTS_DIR", default_value = "certs")]
+    certs_dir: PathBuf,
+    /// One more name (DNS name or IP address) for the server certificate; repeatable.
+    #[arg(long = "san", value_name = "NAME")]
+    sans: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
     /// Address to bind.
     #[arg(long, env = "WS_HOST", default_value = "127.0.0.1")]
     host: String,
@@ -57,9 +99,29 @@ struct Cli {
     /// Messages queued for one session before its input is paused.
     #[arg(long, default_value_t = 64)]
     send_queue_len: usize,
+    /// Also serve wss:// on --tls-port.
+    #[arg(long, env = "WS_TLS")]
+    tls: bool,
+    /// The wss:// port; 0 picks a free one.
+    #[arg(long, env = "WS_TLS_PORT", default_value_t = defaults::TLS_PORT)]
+    tls_port: u16,
+    #[command(flatten)]
+    certs: CertsArgs,
+    /// The server's certificate chain (PEM) instead of the generated one; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Require a client certificate signed by the CA in this file (mutual TLS).
+    #[arg(long, value_name = "FILE")]
+    client_ca: Option<PathBuf>,
+    /// Require a client certificate signed by the generated CA (certs-dir/ca.crt).
+    #[arg(long, conflicts_with = "client_ca")]
+    require_client_cert: bool,
 }
 
-impl Cli {
+impl ServeArgs {
     fn server_config(&self) -> ServerConfig {
         ServerConfig {
             path: self.path.clone(),
@@ -74,35 +136,111 @@ impl Cli {
             send_queue_len: self.send_queue_len,
         }
     }
+
+    /// The TLS acceptor for --tls: certificates from --cert/--key, or made in --certs-dir when
+    /// missing; client certificates required under --client-ca / --require-client-cert.
+    fn tls_acceptor(&self) -> Result<TlsAcceptor, String> {
+        let identity = match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => Identity {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+            _ => {
+                let files = make_certs(&self.certs, false)?;
+                Identity {
+                    cert: files.server_cert(),
+                    key: files.server_key(),
+                }
+            }
+        };
+        let client_auth = match (&self.client_ca, self.require_client_cert) {
+            (Some(ca), _) => ClientAuth::Required { ca: ca.clone() },
+            (None, true) => ClientAuth::Required {
+                ca: CertFiles::new(&self.certs.certs_dir).ca_cert(),
+            },
+            (None, false) => ClientAuth::None,
+        };
+        let config = server_config(&identity, &client_auth).map_err(|error| error.to_string())?;
+        Ok(TlsAcceptor::from(config))
+    }
+}
+
+/// Makes what is missing in the certificates folder and says what it did.
+fn make_certs(args: &CertsArgs, force: bool) -> Result<CertFiles, String> {
+    let files = CertFiles::new(&args.certs_dir);
+    let report = ensure_certs(&files, &args.sans, force).map_err(|error| error.to_string())?;
+    for path in &report.written {
+        tracing::info!(path = %path.display(), "certificate file written");
+    }
+    if report.written.is_empty() {
+        tracing::info!(dir = %files.dir.display(), "reusing certificates");
+    } else {
+        tracing::info!(
+            "certificates are in {}; clients trust {}",
+            files.dir.display(),
+            files.ca_cert().display()
+        );
+    }
+    Ok(files)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let server = match Server::new(cli.server_config()) {
+    match cli.command {
+        Some(Command::GenCerts(args)) => match make_certs(&args.certs, args.force) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("hello-server: {error}");
+                ExitCode::FAILURE
+            }
+        },
+        None => serve(cli.serve).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let server = match Server::new(args.server_config()) {
         Ok(server) => server,
         Err(error) => {
             eprintln!("hello-server: {error}");
             return ExitCode::from(2);
         }
     };
-    let listener = match TcpListener::bind((cli.host.as_str(), cli.port)).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!(
-                "hello-server: cannot listen on {}:{}: {error}",
-                cli.host, cli.port
-            );
-            return ExitCode::FAILURE;
+    let mut endpoints = Vec::new();
+    match bind(&args.host, args.port, "ws", &args.path).await {
+        Ok(listener) => endpoints.push(Endpoint::Plain(listener)),
+        Err(error) => return error,
+    }
+    if args.tls {
+        let acceptor = match args.tls_acceptor() {
+            Ok(acceptor) => acceptor,
+            Err(error) => {
+                eprintln!("hello-server: TLS: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match bind(&args.host, args.tls_port, "wss", &args.path).await {
+            Ok(listener) => endpoints.push(Endpoint::Tls(listener, acceptor)),
+            Err(error) => return error,
         }
-    };
+    }
+    server.serve(endpoints, shutdown_signal()).await;
+    ExitCode::SUCCESS
+}
+
+/// Binds and logs the `listening on` line scripts wait for, with the port really bound.
+async fn bind(host: &str, port: u16, scheme: &str, path: &str) -> Result<TcpListener, ExitCode> {
+    let listener = TcpListener::bind((host, port)).await.map_err(|error| {
+        eprintln!("hello-server: cannot listen on {host}:{port}: {error}");
+        ExitCode::FAILURE
+    })?;
     match listener.local_addr() {
-        Ok(address) => tracing::info!("listening on ws://{address}{}", cli.path),
+        Ok(address) => tracing::info!("listening on {scheme}://{address}{path}"),
         Err(error) => tracing::warn!(%error, "listening, on an address the OS won't tell"),
     }
-    server.run(listener, shutdown_signal()).await;
-    ExitCode::SUCCESS
+    Ok(listener)
 }
 
 fn init_logging() {

@@ -10,6 +10,8 @@ use hello_protocol::KissResponse;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+pub use crate::session::Transport;
+
 /// What the server knows of one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
@@ -19,6 +21,8 @@ pub struct SessionInfo {
     pub name: String,
     /// The client's address.
     pub peer: SocketAddr,
+    /// Plain or TLS, with the client certificate's CN under mutual TLS.
+    pub transport: Transport,
     /// When the handshake completed.
     pub connected_at: SystemTime,
     /// When the latest Pong arrived.
@@ -71,7 +75,19 @@ impl SessionRegistry {
     pub fn insert(&self, info: SessionInfo) -> SessionGuard {
         let id = info.id;
         let name = info.name.clone();
-        tracing::info!(id = %id, name = %name, peer = %info.peer, "session+");
+        match &info.transport {
+            Transport::Plain => {
+                tracing::info!(id = %id, name = %name, peer = %info.peer, "session+")
+            }
+            Transport::Tls { client_cert } => tracing::info!(
+                id = %id,
+                name = %name,
+                peer = %info.peer,
+                tls = true,
+                client_cert = client_cert.as_deref().unwrap_or("(none)"),
+                "session+"
+            ),
+        }
         self.lock().insert(id, info);
         self.changed();
         SessionGuard {

@@ -19,7 +19,7 @@ use hello_protocol::{
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
-use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{
     ErrorResponse as HttpError, Request, Response,
@@ -33,13 +33,24 @@ use uuid::Uuid;
 use crate::registry::{EndReason, SessionGuard, SessionInfo};
 use crate::server::Shared;
 
+/// How a session reached the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// `ws://`
+    Plain,
+    /// `wss://`, with the subject CN of the client's certificate under mutual TLS.
+    Tls { client_cert: Option<String> },
+}
+
 /// Serves one accepted connection until it ends. Never fails: what goes wrong is logged.
 ///
-/// `permit` is the connection's place under the connection limit; without one the handshake is
-/// answered 503.
+/// The WebSocket handshake must be over by `deadline`. `permit` is the connection's place under
+/// the connection limit; without one the handshake is answered 503.
 pub(crate) async fn serve_connection<S>(
     stream: S,
     peer: SocketAddr,
+    transport: Transport,
+    deadline: Instant,
     permit: Option<OwnedSemaphorePermit>,
     shared: Arc<Shared>,
 ) where
@@ -87,14 +98,14 @@ pub(crate) async fn serve_connection<S>(
         callback,
         Some(shared.websocket_config),
     );
-    let ws = match timeout(shared.config.handshake_timeout, handshake).await {
+    let ws = match timeout_at(deadline, handshake).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(error)) => {
-            tracing::debug!(%peer, %error, "handshake refused or failed");
+            tracing::info!(%peer, %error, "WebSocket handshake refused or failed");
             return;
         }
         Err(_) => {
-            tracing::debug!(%peer, "handshake timed out");
+            tracing::info!(%peer, "WebSocket handshake timed out");
             return;
         }
     };
@@ -103,6 +114,7 @@ pub(crate) async fn serve_connection<S>(
         id,
         name,
         peer,
+        transport,
         connected_at: SystemTime::now(),
         last_pong: None,
         last_kiss: None,

@@ -115,3 +115,40 @@ fn an_address_in_use_is_reported() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen on 127.0.0.1:"));
 }
+
+#[test]
+fn certificates_are_made_once_and_reused_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let certs_arg = certs.to_str().unwrap();
+    let made = server(&["gen-certs", "--certs-dir", certs_arg, "--san", "hello.test"])
+        .output()
+        .unwrap();
+    assert_eq!(made.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&made.stdout).contains("certificate file written"));
+    let ca = std::fs::read(certs.join("ca.crt")).unwrap();
+    for restart in 0..2 {
+        let (mut child, url, output) = start(&[
+            "--port",
+            "0",
+            "--tls",
+            "--tls-port",
+            "0",
+            "--certs-dir",
+            certs_arg,
+            "--san",
+            "hello.test",
+        ]);
+        assert!(url.starts_with("ws://"), "{url}");
+        wait_for_line(&output, "reusing certificates");
+        let tls_line = wait_for_line(&output, "listening on wss://");
+        assert!(tls_line.ends_with("/ws"), "restart {restart}: {tls_line}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(
+            std::fs::read(certs.join("ca.crt")).unwrap(),
+            ca,
+            "restart {restart}"
+        );
+    }
+}

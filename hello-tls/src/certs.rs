@@ -134,7 +134,10 @@ pub fn ensure_certs_valid(
     } else {
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.distinguished_name = common_name("hello-websocket local CA");
+        // A name of its own, so that two generated CAs are never mistaken for one another.
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        params.distinguished_name =
+            common_name(&format!("hello-websocket local CA {}", &unique[..8]));
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,

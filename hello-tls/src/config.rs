@@ -161,6 +161,10 @@ pub fn explain_handshake_error(error: &std::io::Error) -> String {
             CertificateError::UnknownIssuer => {
                 "the server's certificate is not signed by a CA this client trusts (see --ca)"
             }
+            CertificateError::BadSignature => {
+                "the server's certificate does not verify against the CA this client trusts \
+                 (a different CA of the same name?) (see --ca)"
+            }
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
                 "the server's certificate has expired"
             }
