@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hello_protocol::defaults;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -69,6 +70,21 @@ pub struct ConnectOptions<'a> {
 /// [`ClientError::Connect`] when the URL is unusable, the server cannot be reached, or refuses
 /// the handshake; the text says which.
 pub async fn connect(options: &ConnectOptions<'_>) -> Result<(Connection, Handshake), ClientError> {
+    connect_over(options, |stream| stream).await
+}
+
+/// [`connect`], with the connected stream wrapped by `wrap` before the WebSocket handshake: a
+/// checker uses it to watch or hold back what goes over the wire.
+///
+/// # Errors
+/// As [`connect`].
+pub async fn connect_over<S>(
+    options: &ConnectOptions<'_>,
+    wrap: impl FnOnce(ClientStream) -> S,
+) -> Result<(WebSocketStream<S>, Handshake), ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let fail = |what: String| ClientError::Connect(format!("{}: {what}", options.url));
     let mut request = options
         .url
@@ -121,9 +137,15 @@ pub async fn connect(options: &ConnectOptions<'_>) -> Result<(Connection, Handsh
         } else {
             Either::Left(tcp)
         };
-        client_async_with_config(request, stream, Some(config))
+        client_async_with_config(request, wrap(stream), Some(config))
             .await
-            .map_err(|error| fail(error.to_string()))
+            .map_err(|error| match error {
+                tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Refused {
+                    url: options.url.to_owned(),
+                    status: response.status().as_u16(),
+                },
+                error => fail(error.to_string()),
+            })
     };
     let (ws, response) = tokio::time::timeout(options.timeout, opening)
         .await

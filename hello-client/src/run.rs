@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::ClientError;
-use crate::config::{ClientConfig, GREETINGS};
+use crate::config::{ClientConfig, GREETINGS, TlsSettings};
 use crate::connection::{ConnectOptions, Connection, Handshake, connect};
 use crate::locale::local_kiss_response;
 use hello_tls::ServerTrust;
@@ -78,7 +78,7 @@ pub async fn run(
             )
         })
         .collect();
-    let tls = tls_for(config)?;
+    let tls = tls_for_url(&config.url, &config.tls)?;
     let mut backoff = config.reconnect.map(|backoff| backoff.initial);
     loop {
         let options = ConnectOptions {
@@ -150,21 +150,22 @@ pub async fn run(
 ///
 /// # Errors
 /// Certificate or key files that cannot be used, as [`ClientError::Connect`].
-pub fn tls_for(
-    config: &ClientConfig,
+pub fn tls_for_url(
+    url: &str,
+    tls: &TlsSettings,
 ) -> Result<Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>, ClientError> {
-    if !config.url.starts_with("wss://") {
+    if !url.starts_with("wss://") {
         return Ok(None);
     }
-    if config.tls.trust == ServerTrust::Insecure {
+    if tls.trust == ServerTrust::Insecure {
         tracing::warn!(
             "--insecure: the server's certificate is NOT verified; anyone on the path can \
              impersonate it. For testing only."
         );
     }
-    hello_tls::client_config(&config.tls.trust, config.tls.identity.as_ref())
+    hello_tls::client_config(&tls.trust, tls.identity.as_ref())
         .map(Some)
-        .map_err(|error| ClientError::Connect(format!("{}: TLS: {error}", config.url)))
+        .map_err(|error| ClientError::Connect(format!("{url}: TLS: {error}")))
 }
 
 async fn sleep_until_optional(deadline: Option<Instant>) {

@@ -9,7 +9,9 @@
 //!   ([`decode_client_message`]) and on the client's ([`decode_server_message`]).
 //! - [`defaults`]: ports, path, intervals, limits and header names.
 //! - [`locale`]: turning a POSIX locale and a time zone into a Kiss response.
+//! - [`conformance`]: the reports both conformance suites write (lines, JSON, JUnit XML).
 
+pub mod conformance;
 pub mod decode;
 pub mod defaults;
 pub mod locale;
