@@ -723,7 +723,7 @@ impl Probe {
     async fn next_answer(&mut self) -> Result<ServerMessage, String> {
         let deadline = Instant::now() + self.timeout;
         loop {
-            let message = self.next_message(deadline, "an answer").await?;
+            let message = self.next_message(deadline, "answer").await?;
             match message {
                 ServerMessage::Kiss(_) => self.send_text(&encode(&local_kiss_response())).await?,
                 answer => return Ok(answer),
@@ -738,11 +738,13 @@ impl Probe {
     ) -> Result<ServerMessage, String> {
         loop {
             let message = match timeout_at(deadline, self.ws.next()).await {
-                Err(_) => return Err(format!("no {what} within {}", describe(self.timeout))),
-                Ok(None) => return Err(format!("the connection ended while waiting for {what}")),
+                Err(_) => return Err(format!("no {what} came within {}", describe(self.timeout))),
+                Ok(None) => {
+                    return Err(format!("the connection ended while waiting for the {what}"));
+                }
                 Ok(Some(Err(error))) => {
                     return Err(format!(
-                        "the connection failed while waiting for {what}: {error}"
+                        "the connection failed while waiting for the {what}: {error}"
                     ));
                 }
                 Ok(Some(Ok(message))) => message,
@@ -752,7 +754,7 @@ impl Probe {
                 Message::Binary(bytes) => bytes,
                 Message::Close(frame) => {
                     return Err(format!(
-                        "the server closed the session ({:?}) while the client waited for {what}",
+                        "the server closed the session ({:?}) while the client waited for the {what}",
                         frame
                             .as_ref()
                             .map(|f| (u16::from(f.code), f.reason.to_string()))
@@ -775,7 +777,7 @@ impl Probe {
     }
 
     async fn next_kiss(&mut self, deadline: Instant) -> Result<(), String> {
-        match self.next_message(deadline, "a Kiss request").await? {
+        match self.next_message(deadline, "Kiss request").await? {
             ServerMessage::Kiss(_) => Ok(()),
             other => Err(format!("got {other:?} where a Kiss request was due")),
         }

@@ -1,0 +1,308 @@
+//! The server suite must be able to fail. A fake server written here keeps the protocol, or
+//! breaks one rule on purpose; the faithful one passes every case (so the fake is sound), the
+//! reference server passes every case, and each broken one fails the right case with a message
+//! that tells an implementer what to fix.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hello_client::TlsSettings;
+use hello_client::check::{CheckConfig, SERVER_CASES, check_server};
+use hello_protocol::conformance::{Report, Verdict, select};
+use hello_protocol::{
+    ClientMessage, EchoResponse, ErrorResponse, KissRequest, decode_client_message, encode,
+};
+use hello_server::{Server, ServerConfig};
+use tokio::net::TcpListener;
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError};
+use uuid::Uuid;
+
+const PING: Duration = Duration::from_millis(200);
+const PONG: Duration = Duration::from_millis(200);
+const KISS: Duration = Duration::from_millis(150);
+const LIMIT: usize = 64 * 1024;
+
+/// The rule a fake server breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    NeverSendsKiss,
+    AnswersWithWrongId,
+    AltersData,
+    NeverPings,
+    OmitsHeaders,
+    IgnoresMalformedInput,
+    NeverEvicts,
+}
+
+async fn fake_server(fault: Fault) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(fake_session(tcp, fault));
+        }
+    });
+    addr
+}
+
+async fn fake_session(tcp: tokio::net::TcpStream, fault: Fault) {
+    #[allow(clippy::result_large_err)] // tungstenite's callback signature
+    let callback = |request: &Request, mut response: Response| {
+        if request.uri().path() != "/ws" {
+            let mut refusal =
+                tokio_tungstenite::tungstenite::handshake::server::ErrorResponse::new(None);
+            *refusal.status_mut() = StatusCode::NOT_FOUND;
+            return Err(refusal);
+        }
+        if fault != Fault::OmitsHeaders {
+            let headers = response.headers_mut();
+            headers.insert("SVR", HeaderValue::from_static("FAKE"));
+            headers.insert("X-Session-Id", Uuid::new_v4().to_string().parse().unwrap());
+        }
+        Ok(response)
+    };
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(LIMIT))
+        .max_frame_size(Some(LIMIT));
+    let Ok(mut ws) =
+        tokio_tungstenite::accept_hdr_async_with_config(tcp, callback, Some(config)).await
+    else {
+        return;
+    };
+    let start = Instant::now();
+    let mut pings = interval_at(start + PING, PING);
+    let mut kisses = interval_at(start + KISS, KISS);
+    pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    kisses.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut pong_due: Option<Instant> = None;
+    let kiss = encode(&KissRequest {
+        os_name: "FakeOS".into(),
+        os_version: "1".into(),
+        os_release: "1.0".into(),
+        os_architecture: "fake64".into(),
+    });
+    loop {
+        let overdue = pong_due.unwrap_or(start + Duration::from_secs(3600));
+        let reply = tokio::select! {
+            () = sleep_until(overdue), if pong_due.is_some() && fault != Fault::NeverEvicts => {
+                let frame = CloseFrame { code: CloseCode::Policy, reason: "pong timeout".into() };
+                let _ = ws.send(Message::Close(Some(frame))).await;
+                return;
+            }
+            _ = pings.tick(), if fault != Fault::NeverPings => {
+                pong_due.get_or_insert(Instant::now() + PONG);
+                Message::Ping(Bytes::new())
+            }
+            _ = kisses.tick(), if fault != Fault::NeverSendsKiss => Message::Text(kiss.clone().into()),
+            message = ws.next() => match message {
+                Some(Ok(Message::Text(text))) => match answer(text.as_bytes(), fault) {
+                    Some(reply) => Message::Text(reply.into()),
+                    None => continue,
+                },
+                Some(Ok(Message::Binary(bytes))) => match answer(&bytes, fault) {
+                    Some(reply) => Message::Text(reply.into()),
+                    None => continue,
+                },
+                Some(Ok(Message::Pong(_))) => {
+                    pong_due = None;
+                    continue;
+                }
+                Some(Ok(Message::Close(_))) => {
+                    let _ = ws.next().await;
+                    return;
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(WsError::Utf8(_))) => close_with(CloseCode::Invalid),
+                Some(Err(WsError::Capacity(_))) => close_with(CloseCode::Size),
+                Some(Err(_)) | None => return,
+            },
+        };
+        let closing = matches!(reply, Message::Close(_));
+        if ws.send(reply).await.is_err() || closing {
+            return;
+        }
+    }
+}
+
+fn close_with(code: CloseCode) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: "".into(),
+    }))
+}
+
+fn answer(bytes: &[u8], fault: Fault) -> Option<String> {
+    match decode_client_message(bytes) {
+        Ok(ClientMessage::Echo(mut request)) => {
+            match fault {
+                Fault::AnswersWithWrongId => request.id = request.id.wrapping_add(1),
+                Fault::AltersData => request.data = request.data.to_uppercase(),
+                _ => {}
+            }
+            Some(encode(&EchoResponse::answer(
+                request,
+                Uuid::new_v4(),
+                "FAKE",
+            )))
+        }
+        Ok(ClientMessage::Kiss(_)) => None,
+        Err(_) if fault == Fault::IgnoresMalformedInput => None,
+        Err(error) => Some(encode(&ErrorResponse::bad_request(error.to_string()))),
+    }
+}
+
+fn config_for(addr: SocketAddr) -> CheckConfig {
+    CheckConfig {
+        url: format!("ws://{addr}/ws"),
+        ping_interval: PING,
+        pong_timeout: PONG,
+        kiss_interval: KISS,
+        slack: Duration::from_millis(250),
+        timeout: Duration::from_secs(2),
+        max_message_size: LIMIT,
+        tls: TlsSettings::default(),
+    }
+}
+
+async fn check(addr: SocketAddr, only: &[&str]) -> Report {
+    check_within(addr, only, Duration::from_secs(2)).await
+}
+
+/// `timeout` bounds each wait for an answer: short where the fault is a missing answer.
+async fn check_within(addr: SocketAddr, only: &[&str], timeout: Duration) -> Report {
+    let only: Vec<String> = only.iter().map(|name| name.to_string()).collect();
+    let cases = select(SERVER_CASES, &only, &[]).unwrap();
+    let config = CheckConfig {
+        timeout,
+        ..config_for(addr)
+    };
+    check_server(&config, &cases, |_| {}).await
+}
+
+fn failures(report: &Report) -> Vec<(String, String)> {
+    report
+        .cases
+        .iter()
+        .filter(|case| case.verdict == Verdict::Fail)
+        .map(|case| (case.case.clone(), case.detail.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_reference_server_passes_every_case() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::new(ServerConfig {
+        ping_interval: PING,
+        pong_timeout: PONG,
+        kiss_interval: KISS,
+        max_message_size: LIMIT,
+        close_timeout: Duration::from_millis(300),
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    tokio::spawn(server.run(listener, std::future::pending()));
+    let report = check(addr, &[]).await;
+    assert_eq!(report.cases.len(), SERVER_CASES.len());
+    assert_eq!(failures(&report), vec![]);
+    assert_eq!(report.svr.as_deref(), Some("RUST"));
+    assert_eq!(
+        report.summary_line(),
+        format!("{} passed, 0 failed", SERVER_CASES.len())
+    );
+}
+
+#[tokio::test]
+async fn the_faithful_fake_passes_every_case() {
+    let report = check(fake_server(Fault::None).await, &[]).await;
+    assert_eq!(failures(&report), vec![]);
+}
+
+/// Runs `case` against a server with `fault`: it must fail, saying `hint`.
+async fn fails(fault: Fault, case: &str, hint: &str) {
+    let report = check(fake_server(fault).await, &[case]).await;
+    let failed = failures(&report);
+    assert_eq!(failed.len(), 1, "{fault:?} must fail {case}: {report:?}");
+    assert!(
+        failed[0].1.contains(hint),
+        "{fault:?}: {:?} should say {hint:?}",
+        failed[0].1
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_sends_kiss_fails_kiss_arrives() {
+    fails(
+        Fault::NeverSendsKiss,
+        "kiss-arrives",
+        "send one every Kiss interval",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_server_that_answers_with_the_wrong_id_fails_the_echo_cases() {
+    fails(
+        Fault::AnswersWithWrongId,
+        "echo-round-trip",
+        "the answer to id 1 carried id 2",
+    )
+    .await;
+    fails(Fault::AnswersWithWrongId, "echo-in-flight", "not in flight").await;
+}
+
+#[tokio::test]
+async fn a_server_that_alters_data_fails_the_echo_cases() {
+    fails(Fault::AltersData, "echo-round-trip", "altered its data").await;
+    fails(Fault::AltersData, "echo-utf8", "altered its data").await;
+}
+
+#[tokio::test]
+async fn a_server_that_never_pings_fails_pings_arrive_and_live_not_evicted() {
+    fails(
+        Fault::NeverPings,
+        "pings-arrive",
+        "send one every ping interval",
+    )
+    .await;
+    fails(Fault::NeverPings, "live-not-evicted", "no Ping arrived").await;
+}
+
+#[tokio::test]
+async fn a_server_that_omits_the_headers_fails_the_handshake() {
+    fails(Fault::OmitsHeaders, "handshake", "no SVR header").await;
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_malformed_input_fails_each_malformed_case() {
+    let malformed: Vec<&str> = SERVER_CASES
+        .iter()
+        .map(|case| case.name)
+        .filter(|name| name.starts_with("malformed-"))
+        .collect();
+    let addr = fake_server(Fault::IgnoresMalformedInput).await;
+    let report = check_within(addr, &malformed, Duration::from_millis(300)).await;
+    let failed = failures(&report);
+    assert_eq!(failed.len(), malformed.len(), "{report:?}");
+    for (case, detail) in failed {
+        assert!(detail.contains("no answer came within"), "{case}: {detail}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_never_evicts_fails_eviction() {
+    fails(
+        Fault::NeverEvicts,
+        "eviction",
+        "evict sessions whose Pong does not come",
+    )
+    .await;
+}
