@@ -306,3 +306,15 @@ async fn a_server_that_never_evicts_fails_eviction() {
     )
     .await;
 }
+
+#[test]
+fn protocol_md_lists_every_case_as_the_checker_describes_it() {
+    let protocol = include_str!("../../PROTOCOL.md");
+    for case in SERVER_CASES {
+        let row = format!("| `{}` | {} |", case.name, case.checks);
+        assert!(
+            protocol.contains(&row),
+            "PROTOCOL.md section 10.1 lacks: {row}"
+        );
+    }
+}

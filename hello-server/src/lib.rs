@@ -1,6 +1,7 @@
 //! The reference Hello WebSocket server.
 //!
 //! # Layout
+//! - [`check`]: the conformance suite that judges any client (`hello-server check`).
 //! - [`config`]: settings and their validation; every timing is one of them.
 //! - [`server`]: accepting connections on plain and TLS endpoints, the connection limit,
 //!   graceful shutdown.
@@ -20,6 +21,7 @@
 //! # }
 //! ```
 
+pub mod check;
 pub mod config;
 mod host_facts;
 pub mod registry;

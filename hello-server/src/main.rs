@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use hello_protocol::conformance::select;
 use hello_protocol::defaults;
+use hello_server::check::{CLIENT_CASES, JudgeConfig, check_clients};
 use hello_server::{Endpoint, Server, ServerConfig};
 use hello_tls::certs::CertFiles;
 use hello_tls::{ClientAuth, Identity, ensure_certs, server_config};
@@ -26,6 +28,8 @@ use tokio_rustls::TlsAcceptor;
 ///   hello-server --ping-interval 1s --pong-timeout 500ms --kiss-interval 300ms
 ///
 ///   hello-server gen-certs --san hello.example    make certs/ now, for one more name
+///
+///   hello-server check --port 0 --clients 1       judge the next client that connects
 #[derive(Debug, Parser)]
 #[command(version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -40,6 +44,44 @@ enum Command {
     /// Make the certificates folder: a local CA, a server and a client certificate. Files
     /// already there and usable are kept.
     GenCerts(GenCertsArgs),
+    /// Judge clients, in any language, against PROTOCOL.md: serve as usual, watch the next
+    /// --clients sessions, then print one line per case and `N passed, N failed`; exit status
+    /// 1 on any failure.
+    ///
+    /// Run the client under test for longer than the Kiss interval and ping interval, so that
+    /// its answers to them can be judged.
+    Check(Box<CheckArgs>),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// How many client sessions to judge.
+    #[arg(long, default_value_t = 1)]
+    clients: usize,
+    /// How long to wait for the clients to come and finish; sessions still open then are
+    /// judged as they are.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+    /// Echo requests arriving within this time of each other are answered together, in reverse.
+    #[arg(long, default_value = "20ms", value_parser = humantime::parse_duration)]
+    reorder_window: Duration,
+    /// Run only these cases (comma-separated, or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "CASE")]
+    only: Vec<String>,
+    /// Run all cases but these (comma-separated, or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "CASE")]
+    skip: Vec<String>,
+    /// List the cases and what each checks, then exit.
+    #[arg(long)]
+    list: bool,
+    /// Write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Write the report as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -187,16 +229,22 @@ fn make_certs(args: &CertsArgs, force: bool) -> Result<CertFiles, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     match cli.command {
-        Some(Command::GenCerts(args)) => match make_certs(&args.certs, args.force) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("hello-server: {error}");
-                ExitCode::FAILURE
+        Some(Command::GenCerts(args)) => {
+            init_logging("info");
+            match make_certs(&args.certs, args.force) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("hello-server: {error}");
+                    ExitCode::FAILURE
+                }
             }
-        },
-        None => serve(cli.serve).await,
+        }
+        Some(Command::Check(args)) => check(*args).await,
+        None => {
+            init_logging("info");
+            serve(cli.serve).await
+        }
     }
 }
 
@@ -208,44 +256,116 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut endpoints = Vec::new();
-    match bind(&args.host, args.port, "ws", &args.path).await {
-        Ok(listener) => endpoints.push(Endpoint::Plain(listener)),
-        Err(error) => return error,
-    }
-    if args.tls {
-        let acceptor = match args.tls_acceptor() {
-            Ok(acceptor) => acceptor,
-            Err(error) => {
-                eprintln!("hello-server: TLS: {error}");
-                return ExitCode::FAILURE;
-            }
-        };
-        match bind(&args.host, args.tls_port, "wss", &args.path).await {
-            Ok(listener) => endpoints.push(Endpoint::Tls(listener, acceptor)),
-            Err(error) => return error,
+    let endpoints = match endpoints(&args).await {
+        Ok(endpoints) => endpoints,
+        Err(status) => return status,
+    };
+    for endpoint in &endpoints {
+        if let Some(url) = endpoint.describe(&args.path) {
+            tracing::info!("listening on {url}");
         }
     }
     server.serve(endpoints, shutdown_signal()).await;
     ExitCode::SUCCESS
 }
 
-/// Binds and logs the `listening on` line scripts wait for, with the port really bound.
-async fn bind(host: &str, port: u16, scheme: &str, path: &str) -> Result<TcpListener, ExitCode> {
-    let listener = TcpListener::bind((host, port)).await.map_err(|error| {
-        eprintln!("hello-server: cannot listen on {host}:{port}: {error}");
-        ExitCode::FAILURE
-    })?;
-    match listener.local_addr() {
-        Ok(address) => tracing::info!("listening on {scheme}://{address}{path}"),
-        Err(error) => tracing::warn!(%error, "listening, on an address the OS won't tell"),
+async fn check(args: CheckArgs) -> ExitCode {
+    if args.list {
+        for case in CLIENT_CASES {
+            println!("{:<24} {}", case.name, case.checks);
+        }
+        return ExitCode::SUCCESS;
     }
-    Ok(listener)
+    let cases = match select(CLIENT_CASES, &args.only, &args.skip) {
+        Ok(cases) => cases,
+        Err(error) => {
+            eprintln!("hello-server check: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = args.serve.server_config();
+    if let Err(error) = server.validate() {
+        eprintln!("hello-server check: {error}");
+        return ExitCode::from(2);
+    }
+    if args.clients == 0 || args.timeout.is_zero() {
+        eprintln!("hello-server check: --clients and --timeout must be more than zero");
+        return ExitCode::from(2);
+    }
+    // The report is the output; logs only say what goes wrong inside the judge itself.
+    init_logging("warn");
+    let endpoints = match endpoints(&args.serve).await {
+        Ok(endpoints) => endpoints,
+        Err(status) => return status,
+    };
+    for endpoint in &endpoints {
+        if let Some(url) = endpoint.describe(&args.serve.path) {
+            println!("listening on {url}");
+        }
+    }
+    println!(
+        "judging the next {} client session(s), for at most {}",
+        args.clients,
+        humantime::format_duration(args.timeout)
+    );
+    let config = JudgeConfig {
+        server,
+        clients: args.clients,
+        timeout: args.timeout,
+        reorder_window: args.reorder_window,
+    };
+    let report = check_clients(endpoints, config, &cases, |result| {
+        println!("{}", result.line())
+    })
+    .await;
+    println!("{}", report.summary_line());
+    for (path, contents) in [
+        (&args.report, report.to_json()),
+        (&args.junit, report.to_junit()),
+    ] {
+        if let Some(path) = path
+            && let Err(error) = std::fs::write(path, contents)
+        {
+            eprintln!(
+                "hello-server check: cannot write {}: {error}",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
-fn init_logging() {
+/// Binds the plain endpoint, and the TLS one under --tls.
+async fn endpoints(args: &ServeArgs) -> Result<Vec<Endpoint>, ExitCode> {
+    let mut endpoints = vec![Endpoint::Plain(bind(&args.host, args.port).await?)];
+    if args.tls {
+        let acceptor = args.tls_acceptor().map_err(|error| {
+            eprintln!("hello-server: TLS: {error}");
+            ExitCode::FAILURE
+        })?;
+        endpoints.push(Endpoint::Tls(
+            bind(&args.host, args.tls_port).await?,
+            acceptor,
+        ));
+    }
+    Ok(endpoints)
+}
+
+async fn bind(host: &str, port: u16) -> Result<TcpListener, ExitCode> {
+    TcpListener::bind((host, port)).await.map_err(|error| {
+        eprintln!("hello-server: cannot listen on {host}:{port}: {error}");
+        ExitCode::FAILURE
+    })
+}
+
+fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stdout().is_terminal())

@@ -111,6 +111,26 @@ pub enum Endpoint {
     Tls(TcpListener, TlsAcceptor),
 }
 
+impl Endpoint {
+    /// The listener, and the TLS configuration when there is one.
+    pub fn into_parts(self) -> (TcpListener, Option<TlsAcceptor>) {
+        match self {
+            Endpoint::Plain(listener) => (listener, None),
+            Endpoint::Tls(listener, acceptor) => (listener, Some(acceptor)),
+        }
+    }
+
+    /// The URL clients reach it at, e.g. `wss://127.0.0.1:9886/ws`.
+    pub fn describe(&self, path: &str) -> Option<String> {
+        let (listener, scheme) = match self {
+            Endpoint::Plain(listener) => (listener, "ws"),
+            Endpoint::Tls(listener, _) => (listener, "wss"),
+        };
+        let address = listener.local_addr().ok()?;
+        Some(format!("{scheme}://{address}{path}"))
+    }
+}
+
 async fn accept_loop(
     endpoint: Endpoint,
     shared: Arc<Shared>,
@@ -118,10 +138,7 @@ async fn accept_loop(
     tasks: TaskTracker,
     stop_accepting: CancellationToken,
 ) {
-    let (listener, tls) = match endpoint {
-        Endpoint::Plain(listener) => (listener, None),
-        Endpoint::Tls(listener, acceptor) => (listener, Some(acceptor)),
-    };
+    let (listener, tls) = endpoint.into_parts();
     loop {
         let accepted = tokio::select! {
             () = stop_accepting.cancelled() => return,

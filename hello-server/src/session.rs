@@ -21,6 +21,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::server::{
     ErrorResponse as HttpError, Request, Response,
 };
@@ -327,6 +328,7 @@ where
 /// What a read error means for the session (PROTOCOL.md, section 6).
 fn ending_for(error: WsError) -> Ending {
     match error {
+        error if is_disconnect(&error) => Ending::Vanished,
         WsError::Utf8(_) => Ending::ServerCloses(
             EndReason::Error("text message was not valid UTF-8".into()),
             CloseCode::Invalid,
@@ -342,18 +344,22 @@ fn ending_for(error: WsError) -> Ending {
             CloseCode::Protocol,
             "protocol violation",
         ),
-        WsError::ConnectionClosed | WsError::AlreadyClosed => Ending::Vanished,
-        WsError::Io(error) if is_disconnect(&error) => Ending::Vanished,
         other => Ending::Broken(other.to_string()),
     }
 }
 
-fn is_disconnect(error: &std::io::Error) -> bool {
-    use std::io::ErrorKind::*;
-    matches!(
-        error.kind(),
-        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
-    )
+/// A connection that ended under the peer's feet, as opposed to one it broke the protocol on.
+pub(crate) fn is_disconnect(error: &WsError) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    match error {
+        WsError::ConnectionClosed | WsError::AlreadyClosed => true,
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => true,
+        WsError::Io(error) => matches!(
+            error.kind(),
+            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+        ),
+        _ => false,
+    }
 }
 
 /// Writes queued messages, flushing once for each batch that is ready, until the queue closes.

@@ -1,0 +1,264 @@
+//! The client suite must be able to fail. A fake client written here keeps the protocol, or
+//! breaks one rule on purpose; the faithful one passes every case, and each broken one fails
+//! the right case with a message that tells an implementer what to fix.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hello_protocol::conformance::{Report, Verdict, select};
+use hello_protocol::{EchoRequest, KissResponse, ServerMessage, decode_server_message, encode};
+use hello_server::check::{CLIENT_CASES, JudgeConfig, check_clients};
+use hello_server::{Endpoint, ServerConfig};
+use tokio::net::TcpListener;
+use tokio::time::{Instant, timeout_at};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+const INTERVAL: Duration = Duration::from_millis(100);
+const RUN: Duration = Duration::from_millis(600);
+
+/// The rule a fake client breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    NeverAnswersKiss,
+    NoWhoAmI,
+    MalformedEchoRequests,
+    DropsWithoutClose,
+    MatchesAnswersByOrder,
+    ImplausibleKiss,
+}
+
+/// Runs for [`RUN`], then leaves: by Close 1000, or by dropping the connection.
+async fn fake_client(url: String, fault: Fault) {
+    let mut request = url.into_client_request().unwrap();
+    if fault != Fault::NoWhoAmI {
+        request
+            .headers_mut()
+            .insert("WhoAmI", "fake-client".parse().unwrap());
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut sent = Vec::new();
+    for id in 1..=5u64 {
+        let text = if fault == Fault::MalformedEchoRequests {
+            format!(r#"{{"id": "{id}", "data": "x", "meta": "TEST"}}"#)
+        } else {
+            let request = EchoRequest {
+                id,
+                data: format!("data {id}"),
+                meta: "TEST".into(),
+            };
+            sent.push(request.clone());
+            encode(&request)
+        };
+        ws.feed(Message::Text(text.into())).await.unwrap();
+    }
+    ws.flush().await.unwrap();
+    let by_id: HashMap<u64, String> = sent.iter().map(|r| (r.id, r.data.clone())).collect();
+    let mut in_order = sent.iter();
+    let end = Instant::now() + RUN;
+    while let Ok(Some(Ok(message))) = timeout_at(end, ws.next()).await {
+        let Message::Text(text) = message else {
+            continue;
+        };
+        match decode_server_message(text.as_bytes()) {
+            Ok(ServerMessage::Echo(response)) => {
+                let result = response.result();
+                let expected = if fault == Fault::MatchesAnswersByOrder {
+                    in_order.next().map(|r| r.data.clone())
+                } else {
+                    by_id.get(&result.id).cloned()
+                };
+                if expected.as_deref() != Some(result.kv.data.as_str()) {
+                    // What a client does when it believes the server garbled its data.
+                    let frame = CloseFrame {
+                        code: CloseCode::Policy,
+                        reason: "data mismatch".into(),
+                    };
+                    let _ = ws.send(Message::Close(Some(frame))).await;
+                    return;
+                }
+            }
+            Ok(ServerMessage::Kiss(_)) if fault != Fault::NeverAnswersKiss => {
+                let answer = if fault == Fault::ImplausibleKiss {
+                    KissResponse {
+                        language: "English".into(),
+                        encoding: "UTF-8".into(),
+                        time_zone: "UTC".into(),
+                    }
+                } else {
+                    KissResponse {
+                        language: "fr_FR".into(),
+                        encoding: "UTF-8".into(),
+                        time_zone: "Europe/Paris".into(),
+                    }
+                };
+                ws.send(Message::Text(encode(&answer).into()))
+                    .await
+                    .unwrap();
+            }
+            _ => {}
+        }
+    }
+    if fault == Fault::DropsWithoutClose {
+        drop(ws);
+        return;
+    }
+    let frame = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "bye".into(),
+    };
+    let _ = ws.send(Message::Close(Some(frame))).await;
+    let _ = timeout_at(Instant::now() + RUN, ws.next()).await;
+}
+
+async fn judge(fault: Fault) -> Report {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+    let config = JudgeConfig {
+        server: ServerConfig {
+            ping_interval: INTERVAL,
+            pong_timeout: INTERVAL,
+            kiss_interval: INTERVAL,
+            close_timeout: Duration::from_millis(200),
+            ..ServerConfig::default()
+        },
+        clients: 1,
+        timeout: Duration::from_secs(5),
+        reorder_window: Duration::from_millis(20),
+    };
+    let cases = select(CLIENT_CASES, &[], &[]).unwrap();
+    let client = tokio::spawn(fake_client(url, fault));
+    let report = check_clients(vec![Endpoint::Plain(listener)], config, &cases, |_| {}).await;
+    client.await.unwrap();
+    report
+}
+
+fn verdicts(report: &Report) -> Vec<(&str, Verdict, &str)> {
+    report
+        .cases
+        .iter()
+        .filter(|case| case.verdict != Verdict::Pass)
+        .map(|case| (case.case.as_str(), case.verdict, case.detail.as_str()))
+        .collect()
+}
+
+/// A client with `fault` fails exactly `case`, saying `hint` (other cases may be skipped).
+async fn fails(fault: Fault, case: &str, hint: &str) {
+    let report = judge(fault).await;
+    let mut failed = verdicts(&report);
+    failed.retain(|(_, verdict, _)| *verdict == Verdict::Fail);
+    assert_eq!(failed.len(), 1, "{fault:?}: {failed:?}");
+    let (name, verdict, detail) = failed[0];
+    assert_eq!((name, verdict), (case, Verdict::Fail), "{fault:?}");
+    assert!(
+        detail.contains(hint),
+        "{fault:?}: {detail:?} should say {hint:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_faithful_client_passes_every_case() {
+    let report = judge(Fault::None).await;
+    assert_eq!(verdicts(&report), vec![]);
+    assert_eq!(report.cases.len(), CLIENT_CASES.len());
+    assert_eq!(
+        report.summary_line(),
+        format!("{} passed, 0 failed", CLIENT_CASES.len())
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_never_answers_kiss_fails_kiss_answered() {
+    let report = judge(Fault::NeverAnswersKiss).await;
+    let failed = verdicts(&report);
+    assert!(
+        failed
+            .iter()
+            .any(|(case, verdict, detail)| *case == "kiss-answered"
+                && *verdict == Verdict::Fail
+                && detail.contains("was never answered; answer every Kiss request")),
+        "{failed:?}"
+    );
+    // With no answer there is nothing to judge for plausibility.
+    assert!(
+        failed
+            .iter()
+            .any(|(case, verdict, _)| *case == "kiss-plausible" && *verdict == Verdict::Skip)
+    );
+}
+
+#[tokio::test]
+async fn a_client_without_whoami_fails_whoami_sent() {
+    fails(
+        Fault::NoWhoAmI,
+        "whoami-sent",
+        "send `WhoAmI: <client name>`",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_sending_malformed_echo_requests_fails_echo_well_formed() {
+    let report = judge(Fault::MalformedEchoRequests).await;
+    let failed = verdicts(&report);
+    let (_, verdict, detail) = failed
+        .iter()
+        .find(|(case, _, _)| *case == "echo-well-formed")
+        .expect("echo-well-formed must not pass");
+    assert_eq!(*verdict, Verdict::Fail);
+    assert!(
+        detail.contains("5 message(s)") && detail.contains("`id`"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_drops_the_connection_fails_closes_1000() {
+    fails(
+        Fault::DropsWithoutClose,
+        "closes-1000",
+        "dropped the connection without a Close frame",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_matching_answers_by_order_fails_answers_matched_by_id() {
+    let report = judge(Fault::MatchesAnswersByOrder).await;
+    let failed = verdicts(&report);
+    let (_, verdict, detail) = failed
+        .iter()
+        .find(|(case, _, _)| *case == "answers-matched-by-id")
+        .expect("answers-matched-by-id must not pass");
+    assert_eq!(*verdict, Verdict::Fail);
+    assert!(
+        detail.contains("match each answer to its request by `results[0].id`"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn an_implausible_kiss_answer_fails_kiss_plausible() {
+    fails(
+        Fault::ImplausibleKiss,
+        "kiss-plausible",
+        "is not a locale like en_US",
+    )
+    .await;
+}
+
+#[test]
+fn protocol_md_lists_every_case_as_the_judge_describes_it() {
+    let protocol = include_str!("../../PROTOCOL.md");
+    for case in CLIENT_CASES {
+        let row = format!("| `{}` | {} |", case.name, case.checks);
+        assert!(
+            protocol.contains(&row),
+            "PROTOCOL.md section 10.2 lacks: {row}"
+        );
+    }
+}
