@@ -1,0 +1,150 @@
+// Command hello-server is the Go server of the Hello WebSocket protocol.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"hello-websocket/peers/go/internal/cli"
+)
+
+// config is everything the command line and the environment set.
+type config struct {
+	host             string
+	port             int
+	path             string
+	tls              bool
+	tlsPort          int
+	certsDir         string
+	pingInterval     time.Duration
+	pongTimeout      time.Duration
+	kissInterval     time.Duration
+	handshakeTimeout time.Duration
+	maxMessageSize   int64
+	maxSessions      int
+}
+
+func parseConfig() config {
+	var cfg config
+	flag.StringVar(&cfg.host, "host", cli.EnvString("WS_HOST", "127.0.0.1"), "address to bind")
+	flag.IntVar(&cfg.port, "port", int(cli.EnvInt("WS_PORT", 9898)), "plain ws port; 0 picks a free one")
+	flag.StringVar(&cfg.path, "path", cli.EnvString("WS_PATH", "/ws"), "the WebSocket path; others get 404")
+	flag.BoolVar(&cfg.tls, "tls", false, "also serve wss on --tls-port")
+	flag.IntVar(&cfg.tlsPort, "tls-port", int(cli.EnvInt("WS_TLS_PORT", 9886)), "wss port; 0 picks a free one")
+	flag.StringVar(&cfg.certsDir, "certs-dir", cli.RepoPath("certs"), "folder of server.crt and server.key")
+	flag.DurationVar(&cfg.pingInterval, "ping-interval", cli.EnvDuration("WS_PING_INTERVAL", 10*time.Second), "how often to Ping each session")
+	flag.DurationVar(&cfg.pongTimeout, "pong-timeout", cli.EnvDuration("WS_PONG_TIMEOUT", 10*time.Second), "how long a Ping may go unanswered before eviction")
+	flag.DurationVar(&cfg.kissInterval, "kiss-interval", cli.EnvDuration("WS_KISS_INTERVAL", 5*time.Second), "how often to send each session a Kiss request")
+	flag.DurationVar(&cfg.handshakeTimeout, "handshake-timeout", cli.EnvDuration("WS_HANDSHAKE_TIMEOUT", 10*time.Second), "how long a connection may take to complete its handshake")
+	flag.Int64Var(&cfg.maxMessageSize, "max-message-size", cli.EnvInt("WS_MAX_MESSAGE_SIZE", 1<<20), "largest message accepted, in bytes")
+	flag.IntVar(&cfg.maxSessions, "max-sessions", 1000, "sessions served at once; more are answered 503")
+	flag.Parse()
+
+	switch {
+	case flag.NArg() > 0:
+		cli.Fail("unexpected argument %q", flag.Arg(0))
+	case cfg.port < 0 || cfg.port > 65535:
+		cli.Fail("--port %d is not a port number", cfg.port)
+	case cfg.tlsPort < 0 || cfg.tlsPort > 65535:
+		cli.Fail("--tls-port %d is not a port number", cfg.tlsPort)
+	case !strings.HasPrefix(cfg.path, "/"):
+		cli.Fail("--path %q must start with /", cfg.path)
+	case cfg.pingInterval <= 0, cfg.pongTimeout <= 0, cfg.kissInterval <= 0, cfg.handshakeTimeout <= 0:
+		cli.Fail("intervals and timeouts must be positive")
+	case cfg.pongTimeout > cfg.pingInterval:
+		cli.Fail("--pong-timeout %v must not exceed --ping-interval %v", cfg.pongTimeout, cfg.pingInterval)
+	case cfg.maxMessageSize <= 0:
+		cli.Fail("--max-message-size must be positive")
+	case cfg.maxSessions <= 0:
+		cli.Fail("--max-sessions must be positive")
+	}
+	return cfg
+}
+
+func main() {
+	cfg := parseConfig()
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config) error {
+	stdout := log.New(os.Stdout, "", 0)
+	srv := newServer(cfg, stdout)
+
+	type endpoint struct {
+		scheme string
+		port   int
+		tls    *tls.Config
+	}
+	endpoints := []endpoint{{scheme: "ws", port: cfg.port}}
+	if cfg.tls {
+		certificate, err := tls.LoadX509KeyPair(
+			filepath.Join(cfg.certsDir, "server.crt"), filepath.Join(cfg.certsDir, "server.key"))
+		if err != nil {
+			return fmt.Errorf("loading the TLS certificate: %w", err)
+		}
+		endpoints = append(endpoints, endpoint{scheme: "wss", port: cfg.tlsPort, tls: &tls.Config{
+			Certificates: []tls.Certificate{certificate},
+			MinVersion:   tls.VersionTLS12,
+			NextProtos:   []string{"http/1.1"},
+		}})
+	}
+
+	serveErrors := make(chan error, len(endpoints))
+	var httpServers []*http.Server
+	for _, ep := range endpoints {
+		listener, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(ep.port)))
+		if err != nil {
+			return err
+		}
+		httpServer := &http.Server{
+			Handler:           srv,
+			ReadHeaderTimeout: cfg.handshakeTimeout, // also bounds the TLS handshake
+			IdleTimeout:       cfg.handshakeTimeout,
+			TLSConfig:         ep.tls,
+			// An empty map turns HTTP/2 off: WebSocket upgrades need HTTP/1.1.
+			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		}
+		httpServers = append(httpServers, httpServer)
+		stdout.Printf("listening on %s://%s%s", ep.scheme, listener.Addr(), cfg.path)
+		go func() {
+			var err error
+			if ep.tls != nil {
+				err = httpServer.ServeTLS(listener, "", "")
+			} else {
+				err = httpServer.Serve(listener)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				serveErrors <- err
+			}
+		}()
+	}
+
+	stop, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer cancel()
+	var serveErr error
+	select {
+	case <-stop.Done():
+	case serveErr = <-serveErrors:
+	}
+	for _, httpServer := range httpServers {
+		httpServer.Close()
+	}
+	srv.shutdown()
+	return serveErr
+}

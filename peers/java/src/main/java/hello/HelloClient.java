@@ -1,0 +1,239 @@
+package hello;
+
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.java_websocket.WebSocket;
+import org.java_websocket.client.WebSocketClient;
+import org.java_websocket.drafts.Draft_6455;
+import org.java_websocket.exceptions.WebsocketNotConnectedException;
+import org.java_websocket.framing.Framedata;
+import org.java_websocket.handshake.ServerHandshake;
+
+/**
+ * The client side of one session: sends the Echo requests, checks each answer against its request,
+ * answers Kiss requests, and remembers everything that went wrong.
+ */
+final class HelloClient extends WebSocketClient {
+  private static final String[] GREETINGS = {
+    "Hello", "Bonjour", "Hola", "こんにちは", "Ciao", "안녕하세요", "你好"
+  };
+
+  private final int count;
+  private final Messages.KissResponse kissResponse;
+  private final Map<BigInteger, String> unanswered = new ConcurrentHashMap<>();
+  private final CountDownLatch answered;
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private final AtomicInteger kissesAnswered = new AtomicInteger();
+  private final AtomicBoolean faulty = new AtomicBoolean();
+  private final AtomicBoolean serverSilent = new AtomicBoolean();
+  private volatile long lastPingNanos = System.nanoTime();
+  private volatile boolean opened;
+  private volatile String connectionError;
+
+  HelloClient(ClientConfig config, Messages.KissResponse kissResponse) {
+    super(config.url(), new Draft_6455(), config.headers(), (int) config.timeout().toMillis());
+    this.count = config.count();
+    this.kissResponse = kissResponse;
+    this.answered = new CountDownLatch(count);
+    // Pings are the server's job here: the library's own keep-alive is off.
+    setConnectionLostTimeout(0);
+  }
+
+  /** Sends every Echo request at once, ids 1 to count. */
+  void sendEchoRequests() {
+    for (int i = 1; i <= count; i++) {
+      unanswered.put(BigInteger.valueOf(i), GREETINGS[(i - 1) % GREETINGS.length]);
+    }
+    try {
+      for (int i = 1; i <= count; i++) {
+        BigInteger id = BigInteger.valueOf(i);
+        send(Messages.echoRequest(id, unanswered.get(id)));
+      }
+    } catch (WebsocketNotConnectedException e) {
+      Log.err("client: the connection closed while sending the Echo requests");
+    }
+  }
+
+  /** Waits until every Echo request is answered, the session ends, or the timeout passes. */
+  boolean awaitAnswers(Duration timeout) throws InterruptedException {
+    answered.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (!unanswered.isEmpty()) {
+      Log.err("client: no answer for ids %s", new TreeSet<>(unanswered.keySet()));
+      return false;
+    }
+    return true;
+  }
+
+  /** Waits until the session ends, a signal stops the client, or the time runs out. */
+  void awaitFinished(Duration limit) throws InterruptedException {
+    if (limit == null) {
+      finished.await();
+    } else {
+      finished.await(Math.max(0, limit.toMillis()), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Ends every wait: called on SIGINT and SIGTERM. */
+  void stop() {
+    finished.countDown();
+    while (answered.getCount() > 0) {
+      answered.countDown();
+    }
+  }
+
+  /** Closes with 1000 and waits briefly for the server's Close. */
+  void closeNormally(Duration wait) throws InterruptedException {
+    if (isOpen()) {
+      close(1000, "bye");
+    }
+    closed.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Warns once per silence when the server has sent no Ping for three ping intervals. */
+  void warnIfServerSilent(Duration pingInterval) {
+    long silence = System.nanoTime() - lastPingNanos;
+    if (isOpen()
+        && silence > 3 * pingInterval.toNanos()
+        && serverSilent.compareAndSet(false, true)) {
+      Log.err(
+          "client: warning: no Ping from the server for %s (three ping intervals)",
+          Durations.format(Duration.ofNanos(silence)));
+    }
+  }
+
+  /** Exit status 0 only when everything was answered right (and a Kiss, when required). */
+  int exitStatus(boolean kissRequired) {
+    Log.out(
+        "answered %d/%d echo requests, %d kiss requests",
+        count - unanswered.size(), count, kissesAnswered.get());
+    if (kissRequired && kissesAnswered.get() == 0) {
+      Log.err("client: no Kiss request came while connected");
+    }
+    boolean ok =
+        !faulty.get() && unanswered.isEmpty() && (!kissRequired || kissesAnswered.get() > 0);
+    return ok ? 0 : 1;
+  }
+
+  String connectionError() {
+    return connectionError == null ? "no answer" : connectionError;
+  }
+
+  @Override
+  public void onOpen(ServerHandshake handshake) {
+    opened = true;
+    String svr = handshake.getFieldValue("SVR");
+    String sessionId = handshake.getFieldValue("X-Session-Id");
+    Log.out("SVR: %s", svr);
+    Log.out("X-Session-Id: %s", sessionId);
+    if (svr.isEmpty()) {
+      fault("the handshake answer has no SVR header");
+    }
+    if (!Messages.isUuidV4(sessionId)) {
+      fault("X-Session-Id is not a lowercase UUID v4: " + sessionId);
+    }
+  }
+
+  @Override
+  public void onMessage(String text) {
+    Messages.Incoming message = Messages.readByClient(text);
+    if (message instanceof Messages.EchoResponse response) {
+      check(response);
+    } else if (message instanceof Messages.KissRequest request) {
+      try {
+        send(Messages.kissResponse(kissResponse));
+      } catch (WebsocketNotConnectedException e) {
+        return;
+      }
+      kissesAnswered.incrementAndGet();
+      Log.out(
+          "kiss os_name=%s os_version=%s os_release=%s os_architecture=%s"
+              + " -> language=%s encoding=%s time_zone=%s",
+          request.osName(),
+          request.osVersion(),
+          request.osRelease(),
+          request.osArchitecture(),
+          kissResponse.language(),
+          kissResponse.encoding(),
+          kissResponse.timeZone());
+    } else if (message instanceof Messages.ErrorResponse error) {
+      fault("the server answered with Error " + error.status() + ": " + error.error());
+    } else if (message instanceof Messages.Malformed malformed) {
+      fault("unusable message from the server: " + malformed.problem());
+    }
+  }
+
+  @Override
+  public void onMessage(ByteBuffer bytes) {
+    try {
+      onMessage(StandardCharsets.UTF_8.newDecoder().decode(bytes).toString());
+    } catch (CharacterCodingException e) {
+      fault("the server sent a binary message that is not UTF-8");
+    }
+  }
+
+  @Override
+  public void onWebsocketPing(WebSocket connection, Framedata ping) {
+    lastPingNanos = System.nanoTime();
+    serverSilent.set(false);
+    super.onWebsocketPing(connection, ping);
+  }
+
+  @Override
+  public void onClose(int code, String reason, boolean remote) {
+    if (!opened) {
+      if (connectionError == null) {
+        connectionError = "closed before the session opened: " + code + " " + reason;
+      }
+      closed.countDown();
+      stop();
+      return;
+    }
+    Log.out("closed code=%d reason=%s by=%s", code, reason, remote ? "server" : "client");
+    closed.countDown();
+    stop();
+  }
+
+  @Override
+  public void onError(Exception error) {
+    if (opened) {
+      Log.err("client: %s", error);
+    } else if (connectionError == null) {
+      connectionError = error.toString();
+    }
+  }
+
+  private void check(Messages.EchoResponse response) {
+    String data = unanswered.get(response.id());
+    if (data == null) {
+      fault("an Echo response for id " + response.id() + ", which has no request in flight");
+      return;
+    }
+    if (!response.idx().equals(response.id().toString())) {
+      fault("Echo response " + response.id() + " has idx " + response.idx());
+    } else if (!response.data().equals(data)) {
+      fault("Echo response " + response.id() + " has data " + response.data() + ", not " + data);
+    } else {
+      Log.out(
+          "echo id=%s idx=%s data=%s meta=%s kv.id=%s",
+          response.id(), response.idx(), response.data(), response.meta(), response.uuid());
+    }
+    unanswered.remove(response.id());
+    answered.countDown();
+  }
+
+  private void fault(String problem) {
+    faulty.set(true);
+    Log.err("client: fault of the server: %s", problem);
+  }
+}
