@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, O
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 use uuid::Uuid;
 
-use crate::config::TlsSettings;
+use crate::config::{GREETINGS, TlsSettings};
 use crate::connection::{ConnectOptions, Connection, Handshake, connect, connect_over};
 use crate::locale::local_kiss_response;
 use crate::run::tls_for_url;
@@ -392,14 +392,7 @@ impl Checker {
 
     async fn echo_utf8(&self) -> Verdict {
         let mut probe = self.open().await?;
-        let samples = [
-            "Hello",
-            "Bonjour",
-            "Hola",
-            "こんにちは",
-            "Ciao",
-            "안녕하세요",
-            "你好",
+        let samples = GREETINGS.into_iter().chain([
             "Привет",
             "مرحبا",
             "👋🏽",
@@ -408,7 +401,8 @@ impl Checker {
             "quote \" backslash \\ slash /",
             "control \n\t\r\u{1} \u{7f}",
             "\u{10FFFF}",
-        ];
+        ]);
+        let samples: Vec<&str> = samples.collect();
         for (id, data) in samples.iter().enumerate() {
             probe.echo(id as u64, data).await?;
         }
