@@ -297,6 +297,7 @@ impl Checker {
             timeout: self.config.timeout,
             max_message_size: self.config.max_message_size * defaults::CLIENT_MESSAGE_SIZE_FACTOR,
             tls: self.tls.clone()?,
+            local_addr: None,
         })
     }
 
@@ -730,9 +731,13 @@ impl Probe {
         deadline: Instant,
         what: &str,
     ) -> Result<ServerMessage, String> {
+        // Whole milliseconds, for the message.
+        let allowed =
+            deadline.saturating_duration_since(Instant::now()) + Duration::from_micros(500);
+        let allowed = Duration::from_millis(allowed.as_millis() as u64);
         loop {
             let message = match timeout_at(deadline, self.ws.next()).await {
-                Err(_) => return Err(format!("no {what} came within {}", describe(self.timeout))),
+                Err(_) => return Err(format!("no {what} came within {}", describe(allowed))),
                 Ok(None) => {
                     return Err(format!("the connection ended while waiting for the {what}"));
                 }
