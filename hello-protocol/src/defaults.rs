@@ -19,6 +19,10 @@ pub const KISS_INTERVAL: Duration = Duration::from_secs(5);
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message a server accepts, in bytes.
 pub const MAX_MESSAGE_SIZE: usize = 1024 * 1024;
+/// The bytes a session reads from its socket at once. A session holds a buffer of this size for
+/// as long as it lives: tungstenite's default, 128 KiB, would make an idle session cost over
+/// 130 KB (BENCHMARKS.md). Larger messages still arrive whole, over several reads.
+pub const READ_BUFFER_SIZE: usize = 2 * 1024;
 /// How many times the server's limit a client accepts: an Echo response repeats the request's
 /// data in an envelope, and JSON escaping may make it longer (PROTOCOL.md, section 1).
 pub const CLIENT_MESSAGE_SIZE_FACTOR: usize = 4;

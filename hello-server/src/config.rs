@@ -26,10 +26,13 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// The largest message accepted, in bytes; larger ones close the session with 1009.
     pub max_message_size: usize,
-    /// Messages waiting to be written to one session. When it is full the session's input is
-    /// not read until the client catches up, so a client that stops reading costs a bounded
-    /// amount of memory.
-    pub send_queue_len: usize,
+    /// Messages of one session read and answered before the answers are written out. While a
+    /// batch cannot be written out, the session's input is not read, so a client that stops
+    /// reading costs at most one batch of answers.
+    pub batch_len: usize,
+    /// The bytes a session reads from its socket at once; each session keeps a buffer this
+    /// large, so it sets most of what an idle session costs.
+    pub read_buffer_size: usize,
 }
 
 impl Default for ServerConfig {
@@ -44,7 +47,8 @@ impl Default for ServerConfig {
             shutdown_timeout: Duration::from_secs(5),
             max_connections: 10_000,
             max_message_size: defaults::MAX_MESSAGE_SIZE,
-            send_queue_len: 64,
+            batch_len: 64,
+            read_buffer_size: defaults::READ_BUFFER_SIZE,
         }
     }
 }
@@ -84,7 +88,8 @@ impl ServerConfig {
         let counts = [
             ("max connections", self.max_connections),
             ("max message size", self.max_message_size),
-            ("send queue length", self.send_queue_len),
+            ("batch length", self.batch_len),
+            ("read buffer size", self.read_buffer_size),
         ];
         if let Some((name, _)) = counts.iter().find(|(_, n)| *n == 0) {
             return Err(ConfigError(format!("the {name} must be at least 1")));

@@ -138,9 +138,13 @@ struct ServeArgs {
     /// The largest message accepted, in bytes; larger ones close the session with 1009.
     #[arg(long, env = "WS_MAX_MESSAGE_SIZE", default_value_t = defaults::MAX_MESSAGE_SIZE)]
     max_message_size: usize,
-    /// Messages queued for one session before its input is paused.
+    /// Messages of one session answered before the answers are written out; while they cannot
+    /// be written, the session's input is not read.
     #[arg(long, default_value_t = 64)]
-    send_queue_len: usize,
+    batch_len: usize,
+    /// Bytes read from a socket at once; each session keeps a buffer this large.
+    #[arg(long, default_value_t = defaults::READ_BUFFER_SIZE)]
+    read_buffer_size: usize,
     /// Also serve wss:// on --tls-port.
     #[arg(long, env = "WS_TLS")]
     tls: bool,
@@ -175,7 +179,8 @@ impl ServeArgs {
             shutdown_timeout: self.shutdown_timeout,
             max_connections: self.max_connections,
             max_message_size: self.max_message_size,
-            send_queue_len: self.send_queue_len,
+            batch_len: self.batch_len,
+            read_buffer_size: self.read_buffer_size,
         }
     }
 

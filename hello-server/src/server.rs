@@ -44,6 +44,9 @@ impl Server {
     pub fn new(config: ServerConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         let websocket_config = WebSocketConfig::default()
+            .read_buffer_size(config.read_buffer_size)
+            // Sessions write out once per batch, by flushing; never in the middle of one.
+            .write_buffer_size(usize::MAX / 2)
             .max_message_size(Some(config.max_message_size))
             .max_frame_size(Some(config.max_message_size));
         Ok(Server {

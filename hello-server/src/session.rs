@@ -1,24 +1,26 @@
 //! One connection, from the handshake to the closing frame: Echo answers, Kiss requests, Pings
 //! and eviction (PROTOCOL.md, sections 2 to 7).
 //!
-//! Each session is one task running two halves side by side: the session loop, which reads the
-//! client's messages and drives the timers, and the writer, which drains a bounded queue into the
-//! socket. When the queue is full the loop stops reading, so a client that does not read what it
-//! asked for cannot make the server hold more than the queue's worth of answers for it, while the
-//! timers keep running and evict it once its Pongs stop.
+//! Each session is one task running one loop: it reads a batch of the client's messages, answers
+//! them into the WebSocket's buffer, writes the batch out with one flush, and drives the Ping,
+//! pong-timeout and Kiss timers all along. While a batch cannot be written out (the client is not
+//! reading), the loop reads nothing more from that client, so it cannot make the server hold more
+//! than a batch of answers for it; the timers keep running and evict it once its Pongs stop.
+//! Nothing is handed to another task, so serving a message wakes no other thread.
 
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use std::future::poll_fn;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use hello_protocol::{
     ClientMessage, EchoResponse, ErrorResponse, decode_client_message, defaults, encode,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -147,24 +149,13 @@ async fn run_session<S>(ws: WebSocketStream<S>, mut guard: SessionGuard, shared:
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (sink, input) = ws.split();
-    let (queue, outgoing) = mpsc::channel(shared.config.send_queue_len);
-    let mut writer = pin!(write_messages(sink, outgoing));
     let mut session = SessionLoop {
         id: guard.id(),
-        input,
-        queue,
-        pending: None,
+        ws,
+        unflushed: false,
         shared: &shared,
     };
-    let ending = tokio::select! {
-        ending = session.run() => ending,
-        written = &mut writer => Ending::Broken(match written {
-            Ok(()) => "the writer stopped".to_owned(),
-            Err(error) => error.to_string(),
-        }),
-    };
-    let farewell = match ending {
+    let farewell = match session.run().await {
         Ending::ClientClosed => {
             guard.end(EndReason::ClientClosed);
             None
@@ -181,28 +172,28 @@ where
     };
     // Reading on lets tungstenite answer the client's Close, or see the answer to ours; a
     // client that is not reading gets no longer than the close timeout.
-    let _ = timeout(shared.config.close_timeout, async {
-        tokio::join!(session.close(farewell), &mut writer)
-    })
-    .await;
+    let _ = timeout(shared.config.close_timeout, session.close(farewell)).await;
 }
 
 /// What woke the session loop.
 enum Event {
     Shutdown,
     PongOverdue,
-    WriterGone,
     PingDue(Instant),
     KissDue,
     Input(Option<Result<Message, WsError>>),
+    Flushed(Result<(), WsError>),
 }
 
+/// One session's loop. Answers are written into the WebSocket's buffer as they are made and
+/// written out once per batch; while a batch cannot be written out (the client is not reading),
+/// the client's input is not read, so a session holds at most one batch of answers. There is no
+/// queue and no second task: nothing is handed between tasks, so nothing wakes another thread.
 struct SessionLoop<'a, S> {
     id: Uuid,
-    input: SplitStream<WebSocketStream<S>>,
-    queue: mpsc::Sender<Message>,
-    /// An answer that found the queue full; input is not read until it is queued.
-    pending: Option<Message>,
+    ws: WebSocketStream<S>,
+    /// Messages are buffered that a flush has not yet written out.
+    unflushed: bool,
     shared: &'a Shared,
 }
 
@@ -223,22 +214,25 @@ where
         let mut shutdown = pin!(self.shared.shutdown.cancelled());
         loop {
             let deadline = pong_deadline.unwrap_or_else(|| start + config.ping_interval * 1000);
+            let unflushed = self.unflushed;
+            let ws = &mut self.ws;
             let event = tokio::select! {
                 biased;
                 () = &mut shutdown => Event::Shutdown,
                 () = sleep_until(deadline), if pong_deadline.is_some() => Event::PongOverdue,
-                permit = self.queue.reserve(), if self.pending.is_some() => match permit {
-                    Ok(permit) => {
-                        permit.send(self.pending.take().expect("guarded by is_some"));
-                        continue;
-                    }
-                    Err(_) => Event::WriterGone,
-                },
                 tick = pings.tick() => Event::PingDue(tick),
                 _ = kisses.tick() => Event::KissDue,
-                message = self.input.next(), if self.pending.is_none() => Event::Input(message),
+                // Either the batch goes out, or the next message comes in: never both, so a
+                // client that does not read cannot make the server buffer more.
+                event = async move {
+                    if unflushed {
+                        Event::Flushed(ws.flush().await)
+                    } else {
+                        Event::Input(ws.next().await)
+                    }
+                } => event,
             };
-            match event {
+            let sent = match event {
                 Event::Shutdown => {
                     return Ending::ServerCloses(
                         EndReason::Shutdown,
@@ -253,40 +247,76 @@ where
                         defaults::PONG_TIMEOUT_REASON,
                     );
                 }
-                Event::WriterGone => return Ending::Broken("the writer stopped".to_owned()),
                 Event::PingDue(tick) => {
-                    if pong_deadline.is_none() {
-                        pong_deadline = Some(tick + config.pong_timeout);
-                        // A full queue means the client is not reading: the Ping is skipped and
-                        // the deadline runs on, as it would for a Ping it never read.
-                        let _ = self.queue.try_send(Message::Ping(Bytes::new()));
+                    if pong_deadline.is_some() {
+                        continue;
                     }
+                    pong_deadline = Some(tick + config.pong_timeout);
+                    // A client that is not reading has its Ping skipped, and the deadline runs
+                    // on as it would for a Ping it never read.
+                    self.send(Message::Ping(Bytes::new()))
                 }
                 Event::KissDue => {
                     let kiss = Message::Text(self.shared.kiss_request.clone());
-                    if self.queue.try_send(kiss).is_err() {
-                        tracing::debug!(id = %self.id, "send queue full, Kiss skipped");
-                    }
+                    self.send(kiss).inspect(|&sent| {
+                        if !sent {
+                            tracing::debug!(id = %self.id, "the client is not reading; Kiss skipped");
+                        }
+                    })
                 }
-                Event::Input(message) => match message {
-                    Some(Ok(Message::Text(text))) => self.answer(text.as_bytes()),
-                    Some(Ok(Message::Binary(bytes))) => self.answer(&bytes),
-                    Some(Ok(Message::Pong(_))) => {
-                        pong_deadline = None;
-                        self.shared.registry.record_pong(&self.id);
-                    }
-                    Some(Ok(Message::Ping(_) | Message::Frame(_))) => {}
-                    Some(Ok(Message::Close(_))) => return Ending::ClientClosed,
-                    Some(Err(error)) => return ending_for(error),
-                    None => return Ending::Vanished,
+                Event::Flushed(Ok(())) => {
+                    self.unflushed = false;
+                    Ok(true)
+                }
+                Event::Flushed(Err(error)) => return ending_for(error),
+                Event::Input(message) => match self.take_batch(message, &mut pong_deadline) {
+                    Ok(()) => Ok(true),
+                    Err(ending) => return ending,
                 },
+            };
+            if let Err(error) = sent {
+                return ending_for(error);
             }
         }
     }
 
+    /// Handles `first` and whatever else has already arrived, up to a batch, answering each
+    /// into the WebSocket's buffer; the next turn of the loop writes them out.
+    fn take_batch(
+        &mut self,
+        first: Option<Result<Message, WsError>>,
+        pong_deadline: &mut Option<Instant>,
+    ) -> Result<(), Ending> {
+        let batch_len = self.shared.config.batch_len;
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(message) = next.take() {
+            match message {
+                Some(Ok(Message::Text(text))) => self.answer(text.as_bytes())?,
+                Some(Ok(Message::Binary(bytes))) => self.answer(&bytes)?,
+                Some(Ok(Message::Pong(_))) => {
+                    *pong_deadline = None;
+                    self.shared.registry.record_pong(&self.id);
+                }
+                Some(Ok(Message::Ping(_) | Message::Frame(_))) => {
+                    // tungstenite queued the Pong; the next flush writes it out.
+                    self.unflushed = true;
+                }
+                Some(Ok(Message::Close(_))) => return Err(Ending::ClientClosed),
+                Some(Err(error)) => return Err(ending_for(error)),
+                None => return Err(Ending::Vanished),
+            }
+            taken += 1;
+            if taken < batch_len {
+                next = self.ws.next().now_or_never();
+            }
+        }
+        Ok(())
+    }
+
     /// Answers one message from the client: an Echo response, nothing for a Kiss response, an
     /// Error response for anything else.
-    fn answer(&mut self, bytes: &[u8]) {
+    fn answer(&mut self, bytes: &[u8]) -> Result<(), Ending> {
         let reply = match decode_client_message(bytes) {
             Ok(ClientMessage::Echo(request)) => encode(&EchoResponse::answer(
                 request,
@@ -295,33 +325,45 @@ where
             )),
             Ok(ClientMessage::Kiss(kiss)) => {
                 self.shared.registry.record_kiss(&self.id, kiss);
-                return;
+                return Ok(());
             }
             Err(error) => {
                 tracing::debug!(id = %self.id, %error, "malformed input");
                 encode(&ErrorResponse::bad_request(error.to_string()))
             }
         };
-        if let Err(mpsc::error::TrySendError::Full(reply)) =
-            self.queue.try_send(Message::Text(reply.into()))
-        {
-            self.pending = Some(reply);
+        // Input is read only after a batch was written out, so the buffer has room.
+        self.send(Message::Text(reply.into()))
+            .map(|_| ())
+            .map_err(ending_for)
+    }
+
+    /// Puts `message` into the WebSocket's buffer if it can take it now; `false` when the
+    /// buffer is still waiting to be written out to a client that is not reading.
+    fn send(&mut self, message: Message) -> Result<bool, WsError> {
+        let ws = &mut self.ws;
+        match poll_fn(|cx| ws.poll_ready_unpin(cx)).now_or_never() {
+            None => Ok(false),
+            Some(Err(error)) => Err(error),
+            Some(Ok(())) => {
+                self.ws.start_send_unpin(message)?;
+                self.unflushed = true;
+                Ok(true)
+            }
         }
     }
 
-    /// Ends the session: queues `frame`, if any, closes the queue so the writer finishes, and
-    /// reads until the peer's Close has been answered and the stream ends.
-    async fn close(self, frame: Option<CloseFrame>) {
-        let SessionLoop {
-            mut input, queue, ..
-        } = self;
-        if let Some(frame) = frame
-            && queue.send(Message::Close(Some(frame))).await.is_err()
-        {
+    /// Ends the session: sends `frame`, if any, after the answers already made, and reads until
+    /// the peer's Close has been answered and the stream ends.
+    async fn close(mut self, frame: Option<CloseFrame>) {
+        let written = match frame {
+            Some(frame) => self.ws.close(Some(frame)).await,
+            None => self.ws.flush().await,
+        };
+        if written.is_err() {
             return;
         }
-        drop(queue);
-        while let Some(Ok(_)) = input.next().await {}
+        while let Some(Ok(_)) = self.ws.next().await {}
     }
 }
 
@@ -360,22 +402,4 @@ pub(crate) fn is_disconnect(error: &WsError) -> bool {
         ),
         _ => false,
     }
-}
-
-/// Writes queued messages, flushing once for each batch that is ready, until the queue closes.
-async fn write_messages<S>(
-    mut sink: SplitSink<WebSocketStream<S>, Message>,
-    mut outgoing: mpsc::Receiver<Message>,
-) -> Result<(), WsError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    while let Some(message) = outgoing.recv().await {
-        sink.feed(message).await?;
-        while let Ok(message) = outgoing.try_recv() {
-            sink.feed(message).await?;
-        }
-        sink.flush().await?;
-    }
-    Ok(())
 }

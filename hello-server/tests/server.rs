@@ -523,7 +523,7 @@ async fn a_client_that_stops_reading_is_evicted_within_interval_plus_timeout() {
     let server = TestServer::start(ServerConfig {
         ping_interval,
         pong_timeout,
-        send_queue_len: 4,
+        batch_len: 4,
         ..TestServer::quiet()
     })
     .await;
@@ -546,7 +546,7 @@ async fn a_client_that_stops_reading_is_evicted_within_interval_plus_timeout() {
             .into_iter()
             .find(|s| s.name == "sleeper")
     };
-    // Masked client text frames carrying Echo requests, far more than the send queue holds.
+    // Masked client text frames carrying Echo requests, far more than a batch.
     let request = br#"{"id": 1, "data": "never read", "meta": "T"}"#;
     let mut frame = vec![0x81, 0x80 | request.len() as u8, 0, 0, 0, 0];
     frame.extend_from_slice(request);
