@@ -1,12 +1,13 @@
 //! Opening a session: the TCP connection, TLS for `wss://`, the WebSocket handshake with
 //! `WhoAmI` and the extra headers, and what the server said in its answer.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use hello_protocol::defaults;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream, lookup_host};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::pki_types::ServerName;
@@ -62,6 +63,9 @@ pub struct ConnectOptions<'a> {
     pub max_message_size: usize,
     /// The TLS configuration for `wss://` URLs.
     pub tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+    /// The local address to connect from; the system's choice when `None`. Spreading many
+    /// sessions over several loopback addresses keeps them from running out of ports.
+    pub local_addr: Option<IpAddr>,
 }
 
 /// Connects and completes the handshake, within `options.timeout`.
@@ -115,10 +119,11 @@ where
         .to_owned();
     let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     let config = WebSocketConfig::default()
+        .read_buffer_size(defaults::READ_BUFFER_SIZE)
         .max_message_size(Some(options.max_message_size))
         .max_frame_size(Some(options.max_message_size));
     let opening = async {
-        let tcp = TcpStream::connect((host.as_str(), port))
+        let tcp = connect_tcp(&host, port, options.local_addr)
             .await
             .map_err(|error| fail(error.to_string()))?;
         let _ = tcp.set_nodelay(true);
@@ -156,6 +161,37 @@ where
             ))
         })??;
     Ok((ws, handshake_of(&response)))
+}
+
+async fn connect_tcp(
+    host: &str,
+    port: u16,
+    local_addr: Option<IpAddr>,
+) -> std::io::Result<TcpStream> {
+    let Some(local) = local_addr else {
+        return TcpStream::connect((host, port)).await;
+    };
+    let mut last_error = None;
+    for remote in lookup_host((host, port)).await? {
+        if remote.is_ipv4() != local.is_ipv4() {
+            continue;
+        }
+        let socket = if local.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.bind(SocketAddr::new(local, 0))?;
+        match socket.connect(remote).await {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::other(format!(
+            "{host} has no address of the same family as {local}"
+        ))
+    }))
 }
 
 fn handshake_of<T>(response: &Response<T>) -> Handshake {

@@ -1,6 +1,7 @@
 //! The reference Hello WebSocket client.
 //!
 //! # Layout
+//! - [`bench`]: load for measuring a server (`hello-client bench`).
 //! - [`check`]: the conformance suite that judges any server (`hello-client check`).
 //! - [`config`]: settings; every timing is one of them.
 //! - [`connection`]: the TCP connection, TLS for `wss://`, and the handshake with `WhoAmI`
@@ -8,6 +9,7 @@
 //! - [`run`]: one run: Echo requests in flight, Kiss answers, Pings, the closing handshake.
 //! - `locale`: this system's locale and time zone, for the Kiss answer.
 
+pub mod bench;
 pub mod check;
 pub mod config;
 pub mod connection;

@@ -2,11 +2,13 @@
 //! the conformance suite [`hello_client::check`].
 
 use std::io::IsTerminal;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use hello_client::bench::{self, BenchTarget, EchoLoad, IdleLoad, IdleReport, Stop};
 use hello_client::check::{CheckConfig, SERVER_CASES, check_server};
 use hello_client::config::{generated_name, url_from_parts};
 use hello_client::{Backoff, ClientConfig, TlsSettings};
@@ -45,6 +47,14 @@ enum Command {
     /// what to expect: `hello-client check --url ws://127.0.0.1:9898/ws --ping-interval 1s
     /// --pong-timeout 1s --kiss-interval 500ms`.
     Check(CheckArgs),
+    /// Load a server and measure it: C connections each keeping P Echo requests in flight
+    /// (every answer matched by id and checked), or --idle N sessions that only answer Pings and
+    /// Kiss. Prints msgs/s and latency percentiles, or --json; exit status 1 on any error.
+    ///
+    /// `hello-client bench --connections 1 --in-flight 64 --requests 640000` is the seed's
+    /// gateway benchmark. `hello-client bench --idle 10000 --hold 60s --sources 8` holds ten
+    /// thousand sessions from 127.0.0.1 to 127.0.0.8.
+    Bench(BenchArgs),
 }
 
 /// Where the server is, and how to trust it.
@@ -209,11 +219,59 @@ struct CheckArgs {
     junit: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct BenchArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Connections, each keeping --in-flight requests outstanding.
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+    /// Echo requests outstanding on each connection.
+    #[arg(long, default_value_t = 1)]
+    in_flight: usize,
+    /// Stop after this many requests in all [default: --duration 10s].
+    #[arg(long, conflicts_with = "duration")]
+    requests: Option<u64>,
+    /// Stop sending after this long, then wait for the answers in flight.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    duration: Option<Duration>,
+    /// The data of every request.
+    #[arg(long, default_value = "Hello")]
+    data: String,
+    /// The server sends frames back unchanged (the ceiling server in
+    /// hello-server/examples/echo_ceiling.rs): take each echoed request as its own answer.
+    #[arg(long)]
+    frame_echo: bool,
+    /// Instead of Echo load, open this many sessions that only answer Pings and Kiss requests.
+    #[arg(long, value_name = "N", conflicts_with_all = ["requests", "duration", "frame_echo"])]
+    idle: Option<usize>,
+    /// How long to hold the --idle sessions once all are open.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, requires = "idle")]
+    hold: Duration,
+    /// Spread the connections over the loopback addresses 127.0.0.1 to 127.0.0.N, so that
+    /// thousands of them do not run out of local ports.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..))]
+    sources: u8,
+    /// Handshakes in progress at once while the connections are opened.
+    #[arg(long, default_value_t = 64)]
+    connect_concurrency: usize,
+    /// Sessions are named <NAME>-<n> in their WhoAmI header.
+    #[arg(long, default_value = "bench")]
+    name: String,
+    /// The largest message accepted from the server, in bytes.
+    #[arg(long, default_value_t = defaults::MAX_MESSAGE_SIZE * defaults::CLIENT_MESSAGE_SIZE_FACTOR)]
+    max_message_size: usize,
+    /// Print the report as JSON on standard output (progress lines still go to standard error).
+    #[arg(long)]
+    json: bool,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Check(args)) => check(args).await,
+        Some(Command::Bench(args)) => bench(args).await,
         None => run(cli.run).await,
     }
 }
@@ -274,6 +332,150 @@ async fn check(args: CheckArgs) -> ExitCode {
     );
     let report = check_server(&config, &cases, |result| println!("{}", result.line())).await;
     finish_report(&report, args.report.as_ref(), args.junit.as_ref())
+}
+
+async fn bench(args: BenchArgs) -> ExitCode {
+    if let Err(error) = args.server.refuse_zero_durations() {
+        eprintln!("hello-client bench: {error}");
+        return ExitCode::from(2);
+    }
+    if args.connections == 0 || args.in_flight == 0 || args.idle == Some(0) {
+        eprintln!("hello-client bench: --connections, --in-flight and --idle must be at least 1");
+        return ExitCode::from(2);
+    }
+    init_logging("warn");
+    let open_files = bench::raise_open_files_limit();
+    let sessions = args.idle.unwrap_or(args.connections) as u64;
+    if sessions + 64 > open_files {
+        eprintln!(
+            "hello-client bench: warning: {sessions} sessions but only {open_files} open files \
+             allowed (raise the hard limit: ulimit -Hn)"
+        );
+    }
+    let target = BenchTarget {
+        url: args.server.url(),
+        tls: args.server.tls(),
+        timeout: args.server.timeout,
+        max_message_size: args.max_message_size,
+        name: args.name.clone(),
+        sources: if args.sources > 1 {
+            (1..=args.sources)
+                .map(|n| IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        connect_concurrency: args.connect_concurrency,
+    };
+    match args.idle {
+        Some(sessions) => bench_idle_sessions(&target, sessions, args.hold, args.json).await,
+        None => bench_echo_load(&target, &args).await,
+    }
+}
+
+async fn bench_echo_load(target: &BenchTarget, args: &BenchArgs) -> ExitCode {
+    let stop = match (args.requests, args.duration) {
+        (Some(requests), _) => Stop::Requests(requests),
+        (None, Some(duration)) => Stop::Duration(duration),
+        (None, None) => Stop::Duration(Duration::from_secs(10)),
+    };
+    let load = EchoLoad {
+        connections: args.connections,
+        in_flight: args.in_flight,
+        stop,
+        data: args.data.clone(),
+        frame_echo: args.frame_echo,
+    };
+    let progress = match stop {
+        Stop::Requests(requests) => bench::progress_bar(requests, "answers"),
+        Stop::Duration(_) => bench::progress_bar(0, "answers"),
+    };
+    let report = match bench::bench_echo(target, &load, &progress).await {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("hello-client bench: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serializable")
+        );
+    } else {
+        let latency = &report.latency;
+        println!(
+            "{}: {} connection(s) x {} in flight",
+            report.url, report.connections, report.in_flight
+        );
+        println!(
+            "answers {}/{} in {:.2} s: {:.0} msgs/s, {} errors",
+            report.answers, report.requests, report.seconds, report.msgs_per_sec, report.errors
+        );
+        println!(
+            "latency p50 {} us, p90 {} us, p99 {} us, max {} us, mean {:.1} us",
+            latency.p50_us, latency.p90_us, latency.p99_us, latency.max_us, latency.mean_us
+        );
+    }
+    for error in &report.error_samples {
+        eprintln!("error: {error}");
+    }
+    if report.errors == 0 && report.answers > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+async fn bench_idle_sessions(
+    target: &BenchTarget,
+    sessions: usize,
+    hold: Duration,
+    json: bool,
+) -> ExitCode {
+    let load = IdleLoad { sessions, hold };
+    let progress = bench::progress_bar(sessions as u64, "sessions");
+    let announce = |report: &IdleReport| {
+        eprintln!(
+            "opened {}/{} sessions in {:.1} s; holding them for {}",
+            report.opened,
+            report.sessions,
+            report.open_seconds,
+            humantime::format_duration(hold)
+        );
+    };
+    let report = match bench::bench_idle(target, &load, &progress, announce).await {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("hello-client bench: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serializable")
+        );
+    } else {
+        println!(
+            "{}: {}/{} sessions opened, held {:.1} s; {} closed by the server; {} Kiss answered, {} Pings seen",
+            report.url,
+            report.opened,
+            report.sessions,
+            report.hold_seconds,
+            report.closed_by_server,
+            report.kisses_answered,
+            report.pings_seen
+        );
+    }
+    for error in &report.error_samples {
+        eprintln!("error: {error}");
+    }
+    if report.opened == report.sessions && report.closed_by_server == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// Prints the closing line, writes the JSON and JUnit files asked for, and turns the verdict

@@ -88,6 +88,7 @@ pub async fn run(
             timeout: config.timeout,
             max_message_size: config.max_message_size,
             tls: tls.clone(),
+            local_addr: None,
         };
         let connected = match connect(&options).await {
             Ok(connected) => Ok(connected),

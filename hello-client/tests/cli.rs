@@ -82,3 +82,41 @@ async fn a_malformed_header_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("expected 'Name: value'"));
 }
+
+#[tokio::test]
+async fn bench_prints_json_and_its_exit_status_tells_errors() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+    let server = Server::new(ServerConfig::default()).unwrap();
+    let serving = tokio::spawn(server.run(listener, std::future::pending()));
+    let output = output_of(client(&[
+        "bench",
+        "--url",
+        &url,
+        "--connections",
+        "2",
+        "--in-flight",
+        "4",
+        "--requests",
+        "500",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["answers"], 500);
+    assert_eq!(report["errors"], 0);
+    // The ceiling's flag against a real server: every answer is wrong, and the run says so.
+    let output = output_of(client(&[
+        "bench",
+        "--url",
+        &url,
+        "--requests",
+        "5",
+        "--frame-echo",
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not an echoed request"));
+    serving.abort();
+}

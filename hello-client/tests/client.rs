@@ -166,6 +166,7 @@ async fn whoami_and_extra_headers_are_sent() {
         timeout: WAIT,
         max_message_size: 1 << 20,
         tls: None,
+        local_addr: None,
     };
     let (_ws, _) = connect(&options).await.unwrap();
     fake.await.unwrap();

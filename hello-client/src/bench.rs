@@ -1,0 +1,627 @@
+//! `hello-client bench`: load for measuring a server, in two shapes.
+//!
+//! - **Echo load** ([`bench_echo`]): C connections, each keeping P Echo requests in flight, every
+//!   answer matched by id and checked (id, idx and data), latency from send to answer in an HDR
+//!   histogram. `--connections 1 --in-flight 64 --requests 640000` is the seed's gateway
+//!   benchmark.
+//! - **Idle sessions** ([`bench_idle`]): N sessions that only answer Pings and Kiss requests for a
+//!   while, to measure what a session costs the server; any session the server closes is
+//!   counted, so an eviction of a live session shows.
+//!
+//! Neither shape hides an error: a wrong or missing answer is counted and reported, and a run
+//! with errors exits non-zero.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use hello_protocol::{EchoRequest, ServerMessage, decode_server_message, defaults, encode};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::connection::{ConnectOptions, Connection, connect};
+use crate::{ClientError, TlsSettings, local_kiss_response, tls_for_url};
+
+/// Where the server is and how every connection is opened.
+#[derive(Debug, Clone)]
+pub struct BenchTarget {
+    pub url: String,
+    pub tls: TlsSettings,
+    /// How long to wait for a connection, and for each answer.
+    pub timeout: Duration,
+    pub max_message_size: usize,
+    /// Sessions are named `<name>-<n>` in their `WhoAmI` header.
+    pub name: String,
+    /// Local addresses to spread connections over (round robin); empty for the system's choice.
+    pub sources: Vec<IpAddr>,
+    /// Opening handshakes in progress at once.
+    pub connect_concurrency: usize,
+}
+
+impl BenchTarget {
+    /// Opens session number `n`: named `<name>-<n>`, from the n-th of the source addresses.
+    async fn open(
+        &self,
+        n: usize,
+        tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+    ) -> Result<Connection, String> {
+        let name = format!("{}-{n}", self.name);
+        let options = ConnectOptions {
+            url: &self.url,
+            name: Some(&name),
+            headers: &[],
+            timeout: self.timeout,
+            max_message_size: self.max_message_size,
+            tls,
+            local_addr: (!self.sources.is_empty()).then(|| self.sources[n % self.sources.len()]),
+        };
+        connect(&options)
+            .await
+            .map(|(ws, _)| ws)
+            .map_err(|error| error.to_string())
+    }
+}
+
+/// When an Echo load stops sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// After this many requests in all, across the connections.
+    Requests(u64),
+    /// After this long; requests in flight then are still awaited.
+    Duration(Duration),
+}
+
+/// The shape of an Echo load.
+#[derive(Debug, Clone)]
+pub struct EchoLoad {
+    pub connections: usize,
+    pub in_flight: usize,
+    pub stop: Stop,
+    /// The `data` of every request.
+    pub data: String,
+    /// The server sends every frame back unchanged (the ceiling server) instead of answering
+    /// with an Echo response; answers are then the requests themselves, matched by id.
+    pub frame_echo: bool,
+}
+
+/// Latency percentiles, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Latency {
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+    pub mean_us: f64,
+}
+
+/// What an Echo load measured.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EchoReport {
+    pub url: String,
+    pub connections: usize,
+    pub in_flight: usize,
+    /// Requests sent.
+    pub requests: u64,
+    /// Answers that matched a request in flight and carried its id, idx and data.
+    pub answers: u64,
+    /// Wrong answers, missing answers, refused or failed connections.
+    pub errors: u64,
+    /// The first few errors, as text.
+    pub error_samples: Vec<String>,
+    /// From the moment every connection was open to the last answer.
+    pub seconds: f64,
+    pub msgs_per_sec: f64,
+    pub latency: Latency,
+}
+
+/// The shape of an idle-session run.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleLoad {
+    pub sessions: usize,
+    /// How long to hold every session open once all are open.
+    pub hold: Duration,
+}
+
+/// What an idle-session run saw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IdleReport {
+    pub url: String,
+    pub sessions: usize,
+    /// Sessions that completed the handshake.
+    pub opened: usize,
+    /// Sessions that could not be opened.
+    pub failed: usize,
+    /// Seconds it took to open them all.
+    pub open_seconds: f64,
+    pub hold_seconds: f64,
+    /// Live sessions the server closed or lost during the hold (evictions among them).
+    pub closed_by_server: usize,
+    pub kisses_answered: u64,
+    pub pings_seen: u64,
+    pub error_samples: Vec<String>,
+}
+
+/// How many error texts a report keeps.
+const ERROR_SAMPLES: usize = 5;
+
+/// Raises the soft limit on open files as far as the hard limit allows, so that thousands of
+/// sessions can be opened; returns the limit in force.
+pub fn raise_open_files_limit() -> u64 {
+    rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0)
+}
+
+/// A progress bar on standard error, drawn only when it is a terminal.
+pub fn progress_bar(length: u64, unit: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
+    let template = format!("{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit} {{per_sec}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Runs an Echo load and reports what it measured. Connection failures and wrong answers are in
+/// the report's errors, not an `Err`; `Err` is for a target that cannot be used at all.
+///
+/// # Errors
+/// Certificate files that cannot be used for a `wss://` URL.
+pub async fn bench_echo(
+    target: &BenchTarget,
+    load: &EchoLoad,
+    progress: &ProgressBar,
+) -> Result<EchoReport, ClientError> {
+    let tls = tls_for_url(&target.url, &target.tls)?;
+    let mut report = EchoReport {
+        url: target.url.clone(),
+        connections: load.connections,
+        in_flight: load.in_flight,
+        ..EchoReport::default()
+    };
+    let opened = open_sessions(target, tls.as_ref(), load.connections).await;
+    let mut connections = Vec::with_capacity(opened.len());
+    for outcome in opened {
+        match outcome {
+            Ok(ws) => connections.push(ws),
+            Err(error) => report.note_error(error),
+        }
+    }
+    let started = Instant::now();
+    let plan = Arc::new(Plan {
+        remaining: AtomicU64::new(match load.stop {
+            Stop::Requests(count) => count,
+            Stop::Duration(_) => u64::MAX,
+        }),
+        deadline: match load.stop {
+            Stop::Requests(_) => None,
+            Stop::Duration(duration) => Some(started + duration),
+        },
+        expected_data: load.data.clone(),
+        request_meta: defaults::LANGUAGE_TAG.to_owned(),
+        frame_echo: load.frame_echo,
+        in_flight: load.in_flight.max(1),
+        answer_timeout: target.timeout,
+        kiss_answer: encode(&local_kiss_response()),
+    });
+    let workers: Vec<_> = connections
+        .into_iter()
+        .map(|ws| {
+            let plan = Arc::clone(&plan);
+            let progress = progress.clone();
+            tokio::spawn(async move { drive_echo(ws, &plan, &progress).await })
+        })
+        .collect();
+    let mut histogram = new_histogram();
+    for worker in workers {
+        match worker.await {
+            Ok(outcome) => {
+                report.requests += outcome.sent;
+                report.answers += outcome.answered;
+                histogram.add(&outcome.latencies).expect("same bounds");
+                for error in outcome.errors {
+                    report.note_error(error);
+                }
+            }
+            Err(error) => report.note_error(format!("a connection's task failed: {error}")),
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    report.seconds = elapsed;
+    report.msgs_per_sec = if elapsed > 0.0 {
+        report.answers as f64 / elapsed
+    } else {
+        0.0
+    };
+    report.latency = latency_of(&histogram);
+    progress.finish_and_clear();
+    Ok(report)
+}
+
+impl EchoReport {
+    fn note_error(&mut self, error: String) {
+        self.errors += 1;
+        if self.error_samples.len() < ERROR_SAMPLES {
+            self.error_samples.push(error);
+        }
+    }
+}
+
+/// What every connection of an Echo load shares.
+struct Plan {
+    /// Requests not yet handed out.
+    remaining: AtomicU64,
+    deadline: Option<Instant>,
+    expected_data: String,
+    request_meta: String,
+    frame_echo: bool,
+    in_flight: usize,
+    answer_timeout: Duration,
+    kiss_answer: String,
+}
+
+impl Plan {
+    /// Takes one request from the budget; false when the load is over.
+    fn take(&self) -> bool {
+        if self
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            return false;
+        }
+        self.remaining
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok()
+    }
+}
+
+/// What one connection of an Echo load did.
+struct Outcome {
+    sent: u64,
+    answered: u64,
+    latencies: Histogram<u64>,
+    errors: Vec<String>,
+}
+
+/// What one frame from the server meant to an Echo load.
+enum Received {
+    /// The answer to the request with this id, or an error text when it was wrong.
+    Answer(u64, Result<(), String>),
+    /// A Kiss request, to be answered.
+    Kiss,
+    /// Nothing to act on: a control frame.
+    Nothing,
+    /// The connection cannot go on.
+    Fatal(String),
+}
+
+/// Keeps `plan.in_flight` requests in flight on one connection until the plan runs out, then
+/// waits for the last answers and closes.
+async fn drive_echo(mut ws: Connection, plan: &Plan, progress: &ProgressBar) -> Outcome {
+    let mut outcome = Outcome {
+        sent: 0,
+        answered: 0,
+        latencies: new_histogram(),
+        errors: Vec::new(),
+    };
+    let mut sent_at: HashMap<u64, Instant> = HashMap::with_capacity(plan.in_flight);
+    let mut next_id = 1u64;
+    let mut free = plan.in_flight;
+    // A Kiss answer fed but not yet flushed.
+    let mut unflushed = false;
+    loop {
+        // Fill the window, then write it out in one flush.
+        let mut queued = unflushed;
+        while free > 0 && plan.take() {
+            let request = EchoRequest {
+                id: next_id,
+                data: plan.expected_data.clone(),
+                meta: plan.request_meta.clone(),
+            };
+            if let Err(error) = ws.feed(Message::Text(encode(&request).into())).await {
+                outcome.errors.push(format!("sending: {error}"));
+                return outcome;
+            }
+            sent_at.insert(next_id, Instant::now());
+            next_id += 1;
+            free -= 1;
+            outcome.sent += 1;
+            queued = true;
+        }
+        if queued && let Err(error) = ws.flush().await {
+            outcome.errors.push(format!("sending: {error}"));
+            return outcome;
+        }
+        unflushed = false;
+        if sent_at.is_empty() {
+            break;
+        }
+        let first = match timeout(plan.answer_timeout, ws.next()).await {
+            Err(_) => Received::Fatal(format!(
+                "{} answers missing after {}",
+                sent_at.len(),
+                humantime::format_duration(plan.answer_timeout)
+            )),
+            Ok(message) => classify(message, plan),
+        };
+        let mut received = vec![first];
+        // Whatever else has already arrived is handled before the window is refilled.
+        while received.len() < plan.in_flight {
+            match ws.next().now_or_never() {
+                Some(message) => received.push(classify(message, plan)),
+                None => break,
+            }
+        }
+        let mut answered = 0;
+        for item in received {
+            match item {
+                Received::Answer(id, verdict) => {
+                    let Some(sent) = sent_at.remove(&id) else {
+                        outcome
+                            .errors
+                            .push(format!("an answer for id {id}, not in flight"));
+                        continue;
+                    };
+                    free += 1;
+                    match verdict {
+                        Ok(()) => {
+                            let micros = sent.elapsed().as_micros().max(1) as u64;
+                            let _ = outcome.latencies.record(micros);
+                            outcome.answered += 1;
+                            answered += 1;
+                        }
+                        Err(wrong) => outcome.errors.push(wrong),
+                    }
+                }
+                Received::Kiss => {
+                    let answer = Message::Text(plan.kiss_answer.clone().into());
+                    if let Err(error) = ws.feed(answer).await {
+                        outcome.errors.push(format!("answering a Kiss: {error}"));
+                        return outcome;
+                    }
+                    unflushed = true;
+                }
+                Received::Nothing => {}
+                Received::Fatal(error) => {
+                    outcome.errors.push(error);
+                    for _ in 0..sent_at.len() {
+                        outcome
+                            .errors
+                            .push("no answer (the connection failed)".to_owned());
+                    }
+                    return outcome;
+                }
+            }
+        }
+        progress.inc(answered);
+    }
+    let _ = timeout(plan.answer_timeout, ws.close(None)).await;
+    outcome
+}
+
+fn classify(
+    message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    plan: &Plan,
+) -> Received {
+    let bytes = match message {
+        None => return Received::Fatal("the server closed the connection".to_owned()),
+        Some(Err(error)) => return Received::Fatal(format!("the connection failed: {error}")),
+        Some(Ok(Message::Close(frame))) => {
+            return Received::Fatal(format!("the server closed the session: {frame:?}"));
+        }
+        Some(Ok(Message::Text(text))) => text.into(),
+        Some(Ok(Message::Binary(bytes))) => bytes,
+        Some(Ok(_)) => return Received::Nothing,
+    };
+    if plan.frame_echo {
+        return match serde_json::from_slice::<EchoRequest>(&bytes) {
+            Ok(echoed) if echoed.data == plan.expected_data => Received::Answer(echoed.id, Ok(())),
+            Ok(echoed) => Received::Answer(
+                echoed.id,
+                Err(format!("id {}: the frame came back changed", echoed.id)),
+            ),
+            Err(error) => Received::Fatal(format!("not an echoed request: {error}")),
+        };
+    }
+    match decode_server_message(&bytes) {
+        Ok(ServerMessage::Echo(response)) => {
+            let result = response.result();
+            let verdict = if result.kv.data != plan.expected_data {
+                Err(format!(
+                    "id {}: data {:?} came back",
+                    result.id, result.kv.data
+                ))
+            } else if result.kv.idx != result.id.to_string() {
+                Err(format!("id {}: idx {:?}", result.id, result.kv.idx))
+            } else {
+                Ok(())
+            };
+            Received::Answer(result.id, verdict)
+        }
+        Ok(ServerMessage::Kiss(_)) => Received::Kiss,
+        Ok(ServerMessage::Error(error)) => Received::Fatal(format!(
+            "the server answered with an error: {}",
+            error.error
+        )),
+        Err(error) => Received::Fatal(format!("a message that is not an answer: {error}")),
+    }
+}
+
+/// Opens `count` sessions, `target.connect_concurrency` handshakes at a time, in order.
+async fn open_sessions(
+    target: &BenchTarget,
+    tls: Option<&Arc<tokio_rustls::rustls::ClientConfig>>,
+    count: usize,
+) -> Vec<Result<Connection, String>> {
+    let gate = Arc::new(Semaphore::new(target.connect_concurrency.max(1)));
+    let shared = Arc::new(target.clone());
+    let tasks: Vec<_> = (0..count)
+        .map(|n| {
+            let gate = Arc::clone(&gate);
+            let target = Arc::clone(&shared);
+            let tls = tls.cloned();
+            tokio::spawn(async move {
+                let _permit = gate.acquire_owned().await.map_err(|e| e.to_string())?;
+                target.open(n, tls).await
+            })
+        })
+        .collect();
+    let mut sessions = Vec::with_capacity(count);
+    for task in tasks {
+        sessions.push(task.await.unwrap_or_else(|error| Err(error.to_string())));
+    }
+    sessions
+}
+
+/// Opens `load.sessions` sessions, holds them for `load.hold` answering Pings and Kiss
+/// requests, then closes them.
+///
+/// # Errors
+/// Certificate files that cannot be used for a `wss://` URL.
+pub async fn bench_idle(
+    target: &BenchTarget,
+    load: &IdleLoad,
+    progress: &ProgressBar,
+    mut on_open: impl FnMut(&IdleReport),
+) -> Result<IdleReport, ClientError> {
+    let tls = tls_for_url(&target.url, &target.tls)?;
+    let mut report = IdleReport {
+        url: target.url.clone(),
+        sessions: load.sessions,
+        ..IdleReport::default()
+    };
+    let opening = Instant::now();
+    let counters = Arc::new(IdleCounters::default());
+    let gate = Arc::new(Semaphore::new(target.connect_concurrency.max(1)));
+    let shared = Arc::new(target.clone());
+    // Every session waits for this before its hold starts counting.
+    let (release, hold_until) = tokio::sync::watch::channel(None::<Instant>);
+    let kiss_answer = encode(&local_kiss_response());
+    let mut tasks = Vec::with_capacity(load.sessions);
+    let (opened_tx, mut opened_rx) = tokio::sync::mpsc::unbounded_channel::<Result<(), String>>();
+    for n in 0..load.sessions {
+        let gate = Arc::clone(&gate);
+        let counters = Arc::clone(&counters);
+        let target = Arc::clone(&shared);
+        let tls = tls.clone();
+        let mut hold_until = hold_until.clone();
+        let kiss_answer = kiss_answer.clone();
+        let opened_tx = opened_tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let permit = gate.acquire_owned().await;
+            let connected = target.open(n, tls).await;
+            drop(permit);
+            let mut ws = match connected {
+                Ok(ws) => {
+                    let _ = opened_tx.send(Ok(()));
+                    ws
+                }
+                Err(error) => {
+                    let _ = opened_tx.send(Err(error));
+                    return;
+                }
+            };
+            drop(opened_tx);
+            let until = match hold_until.wait_for(Option::is_some).await {
+                Ok(until) => until.expect("waited for Some"),
+                Err(_) => return,
+            };
+            hold_session(&mut ws, until, &kiss_answer, &counters).await;
+        }));
+    }
+    drop(opened_tx);
+    while let Some(opened) = opened_rx.recv().await {
+        match opened {
+            Ok(()) => report.opened += 1,
+            Err(error) => {
+                report.failed += 1;
+                if report.error_samples.len() < ERROR_SAMPLES {
+                    report.error_samples.push(error);
+                }
+            }
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    report.open_seconds = opening.elapsed().as_secs_f64();
+    on_open(&report);
+    let hold_started = Instant::now();
+    let _ = release.send(Some(hold_started + load.hold));
+    for task in tasks {
+        let _ = task.await;
+    }
+    report.hold_seconds = hold_started.elapsed().as_secs_f64();
+    report.closed_by_server = counters.closed_by_server.load(Ordering::Relaxed);
+    report.kisses_answered = counters.kisses.load(Ordering::Relaxed);
+    report.pings_seen = counters.pings.load(Ordering::Relaxed);
+    Ok(report)
+}
+
+#[derive(Default)]
+struct IdleCounters {
+    closed_by_server: AtomicUsize,
+    kisses: AtomicU64,
+    pings: AtomicU64,
+}
+
+/// Reads until `until`, answering Kiss requests (Pings are answered by tungstenite as they are
+/// read), then closes with 1000.
+async fn hold_session(
+    ws: &mut Connection,
+    until: Instant,
+    kiss_answer: &str,
+    counters: &IdleCounters,
+) {
+    loop {
+        let message = tokio::select! {
+            () = sleep_until(until) => break,
+            message = ws.next() => message,
+        };
+        match message {
+            Some(Ok(Message::Ping(_))) => {
+                counters.pings.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(Ok(Message::Text(text))) => {
+                if let Ok(ServerMessage::Kiss(_)) = decode_server_message(text.as_bytes()) {
+                    counters.kisses.fetch_add(1, Ordering::Relaxed);
+                    let answer = Message::Text(kiss_answer.to_owned().into());
+                    if ws.send(answer).await.is_err() {
+                        counters.closed_by_server.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            }
+            Some(Ok(_)) => {}
+            None | Some(Err(_)) => {
+                counters.closed_by_server.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+    let _ = timeout(Duration::from_secs(5), ws.close(None)).await;
+}
+
+fn new_histogram() -> Histogram<u64> {
+    // One microsecond to an hour, three significant digits.
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
+}
+
+fn latency_of(histogram: &Histogram<u64>) -> Latency {
+    if histogram.is_empty() {
+        return Latency::default();
+    }
+    Latency {
+        p50_us: histogram.value_at_quantile(0.50),
+        p90_us: histogram.value_at_quantile(0.90),
+        p99_us: histogram.value_at_quantile(0.99),
+        max_us: histogram.max(),
+        mean_us: histogram.mean(),
+    }
+}

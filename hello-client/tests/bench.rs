@@ -1,0 +1,274 @@
+//! `hello-client bench` as a library: its figures against the real server, and its errors
+//! against servers that answer wrongly on purpose. Real sockets on 127.0.0.1, port 0.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hello_client::TlsSettings;
+use hello_client::bench::{BenchTarget, EchoLoad, IdleLoad, Stop, bench_echo, bench_idle};
+use hello_protocol::{EchoRequest, EchoResponse, encode};
+use hello_server::{Server, ServerConfig, SessionRegistry};
+use indicatif::ProgressBar;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct TestServer {
+    addr: SocketAddr,
+    registry: SessionRegistry,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+async fn start_server() -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::new(ServerConfig {
+        ping_interval: Duration::from_millis(100),
+        pong_timeout: Duration::from_millis(100),
+        kiss_interval: Duration::from_millis(100),
+        close_timeout: Duration::from_millis(300),
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    let registry = server.registry();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(server.run(listener, async {
+        let _ = stopped.await;
+    }));
+    TestServer {
+        addr,
+        registry,
+        stop: Some(stop),
+    }
+}
+
+fn target(addr: SocketAddr) -> BenchTarget {
+    BenchTarget {
+        url: format!("ws://{addr}/ws"),
+        tls: TlsSettings::default(),
+        timeout: Duration::from_millis(1500),
+        max_message_size: 1 << 22,
+        name: "bench-test".into(),
+        sources: Vec::new(),
+        connect_concurrency: 8,
+    }
+}
+
+fn load(connections: usize, in_flight: usize, stop: Stop) -> EchoLoad {
+    EchoLoad {
+        connections,
+        in_flight,
+        stop,
+        data: "Hello".into(),
+        frame_echo: false,
+    }
+}
+
+#[tokio::test]
+async fn every_request_of_a_counted_load_is_answered_and_timed() {
+    let server = start_server().await;
+    let report = timeout(
+        WAIT,
+        bench_echo(
+            &target(server.addr),
+            &load(3, 8, Stop::Requests(2000)),
+            &ProgressBar::hidden(),
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(report.errors, 0, "{:?}", report.error_samples);
+    assert_eq!(report.requests, 2000);
+    assert_eq!(report.answers, 2000);
+    assert!(report.msgs_per_sec > 0.0);
+    let latency = report.latency;
+    assert!(
+        0 < latency.p50_us && latency.p50_us <= latency.p99_us && latency.p99_us <= latency.max_us
+    );
+}
+
+#[tokio::test]
+async fn a_timed_load_stops_sending_and_awaits_what_is_in_flight() {
+    let server = start_server().await;
+    let report = bench_echo(
+        &target(server.addr),
+        &load(2, 4, Stop::Duration(Duration::from_millis(300))),
+        &ProgressBar::hidden(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.errors, 0, "{:?}", report.error_samples);
+    assert!(report.answers > 0);
+    assert_eq!(report.answers, report.requests);
+    assert!(
+        report.seconds >= 0.3 && report.seconds < 5.0,
+        "{}",
+        report.seconds
+    );
+}
+
+#[tokio::test]
+async fn frame_echo_mode_refuses_real_echo_responses() {
+    // The flag is for the ceiling server only; against a real server every answer is wrong.
+    let server = start_server().await;
+    let mut frame_echo = load(1, 2, Stop::Requests(10));
+    frame_echo.frame_echo = true;
+    let report = bench_echo(&target(server.addr), &frame_echo, &ProgressBar::hidden())
+        .await
+        .unwrap();
+    assert_eq!(report.answers, 0);
+    assert!(report.errors > 0);
+    assert!(
+        report.error_samples[0].contains("not an echoed request"),
+        "{:?}",
+        report.error_samples
+    );
+}
+
+/// What a fake server does wrong.
+#[derive(Clone, Copy)]
+enum Fault {
+    AltersData,
+    WrongId,
+    DropsEveryOther,
+}
+
+async fn fake_server(fault: Fault) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                while let Some(Ok(Message::Text(text))) = ws.next().await {
+                    let Ok(mut request) = serde_json::from_str::<EchoRequest>(&text) else {
+                        continue;
+                    };
+                    match fault {
+                        Fault::AltersData => request.data.push('!'),
+                        Fault::WrongId => request.id += 1000,
+                        Fault::DropsEveryOther if request.id % 2 == 0 => continue,
+                        Fault::DropsEveryOther => {}
+                    }
+                    let reply = encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"));
+                    if ws.send(Message::Text(reply.into())).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn wrong_answers_are_errors_not_throughput() {
+    for (fault, expected) in [
+        (Fault::AltersData, "data \"Hello!\" came back"),
+        (Fault::WrongId, "not in flight"),
+        (Fault::DropsEveryOther, "answers missing"),
+    ] {
+        let addr = fake_server(fault).await;
+        let report = timeout(
+            WAIT,
+            bench_echo(
+                &target(addr),
+                &load(1, 4, Stop::Requests(40)),
+                &ProgressBar::hidden(),
+            ),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(report.errors > 0, "{expected}: no error counted");
+        assert!(
+            report.answers < report.requests,
+            "{expected}: all counted as answered"
+        );
+        assert!(
+            report.error_samples.iter().any(|e| e.contains(expected)),
+            "{expected}: {:?}",
+            report.error_samples
+        );
+    }
+}
+
+#[tokio::test]
+async fn idle_sessions_answer_kiss_and_pings_and_are_not_evicted() {
+    let server = start_server().await;
+    let mut bench_target = target(server.addr);
+    // From two loopback addresses, as --sources 3 would spread them (127.0.0.2 and .3).
+    bench_target.sources = vec![
+        IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
+        IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3)),
+    ];
+    let registry = server.registry.clone();
+    let mut peers_seen = Vec::new();
+    let report = bench_idle(
+        &bench_target,
+        &IdleLoad {
+            sessions: 20,
+            hold: Duration::from_millis(600),
+        },
+        &ProgressBar::hidden(),
+        |opened| {
+            assert_eq!(opened.opened, 20);
+            peers_seen = registry.sessions().iter().map(|s| s.peer.ip()).collect();
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.opened, 20);
+    assert_eq!(report.failed, 0);
+    assert_eq!(report.closed_by_server, 0, "a live session was closed");
+    assert!(
+        report.kisses_answered >= 20 * 3,
+        "{}",
+        report.kisses_answered
+    );
+    assert!(report.pings_seen >= 20 * 3, "{}", report.pings_seen);
+    for source in &bench_target.sources {
+        assert_eq!(peers_seen.iter().filter(|ip| *ip == source).count(), 10);
+    }
+    // The server saw every Kiss answer.
+    assert!(
+        server.registry.wait_until(WAIT, |r| r.is_empty()).await,
+        "the sessions were not closed at the end of the hold"
+    );
+}
+
+#[tokio::test]
+async fn sessions_the_server_closes_during_the_hold_are_counted() {
+    let mut server = start_server().await;
+    let stop = server.stop.take().unwrap();
+    let mut stop = Some(stop);
+    let report = bench_idle(
+        &target(server.addr),
+        &IdleLoad {
+            sessions: 5,
+            hold: Duration::from_secs(3),
+        },
+        &ProgressBar::hidden(),
+        // The server shuts down as soon as every session is open.
+        |_| {
+            let _ = stop.take().unwrap().send(());
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.opened, 5);
+    assert_eq!(report.closed_by_server, 5);
+    assert!(
+        report.hold_seconds < 2.5,
+        "waited out the hold: {}",
+        report.hold_seconds
+    );
+}

@@ -1,0 +1,104 @@
+//! The benchmark ceiling: the least a tokio-tungstenite server can do per message. It sends every
+//! text or binary frame back unchanged, with no JSON work, no timers and no registry, and
+//! batches its writes the way `hello-server` does. `scripts/bench.sh` runs the same load against
+//! it and the real servers, so their distance from it is the cost of the protocol.
+//!
+//!   cargo run --release -p hello-server --example echo_ceiling -- --port 0 --tls --tls-port 0
+//!
+//! Load it with `hello-client bench --frame-echo`, which takes each echoed request as its answer.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use hello_tls::{CertFiles, ClientAuth, Identity};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_tungstenite::tungstenite::Message;
+
+/// A frame-echo WebSocket server, the ceiling for benchmarks.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Plain ws:// port; 0 picks a free one.
+    #[arg(long, default_value_t = 9899)]
+    port: u16,
+    /// Also serve wss:// on --tls-port, with the certificates in --certs-dir.
+    #[arg(long)]
+    tls: bool,
+    /// The wss:// port; 0 picks a free one.
+    #[arg(long, default_value_t = 9887)]
+    tls_port: u16,
+    /// Where ca.crt, server.crt and server.key are, or are made.
+    #[arg(long, default_value = "certs")]
+    certs_dir: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let plain = TcpListener::bind((args.host.as_str(), args.port)).await?;
+    println!("listening on ws://{}/ws", plain.local_addr()?);
+    tokio::spawn(accept_loop(plain, None));
+    if args.tls {
+        let files = CertFiles::new(&args.certs_dir);
+        hello_tls::ensure_certs(&files, &[], false)?;
+        let identity = Identity {
+            cert: files.server_cert(),
+            key: files.server_key(),
+        };
+        let acceptor = TlsAcceptor::from(hello_tls::server_config(&identity, &ClientAuth::None)?);
+        let secure = TcpListener::bind((args.host.as_str(), args.tls_port)).await?;
+        println!("listening on wss://{}/ws", secure.local_addr()?);
+        tokio::spawn(accept_loop(secure, Some(acceptor)));
+    }
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>) {
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            match tls {
+                None => echo_frames(stream, peer).await,
+                Some(acceptor) => {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        echo_frames(stream, peer).await;
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Sends every data frame back, flushing once per batch of frames that are already read.
+async fn echo_frames<S: AsyncRead + AsyncWrite + Unpin>(stream: S, _peer: SocketAddr) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    while let Some(Ok(message)) = ws.next().await {
+        let mut batch = vec![message];
+        while let Some(Some(Ok(message))) = ws.next().now_or_never() {
+            batch.push(message);
+        }
+        for message in batch {
+            if matches!(message, Message::Text(_) | Message::Binary(_))
+                && ws.feed(message).await.is_err()
+            {
+                return;
+            }
+        }
+        if ws.flush().await.is_err() {
+            return;
+        }
+    }
+}
