@@ -13,15 +13,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.java_websocket.WebSocket;
+import org.java_websocket.WebSocketImpl;
 import org.java_websocket.client.WebSocketClient;
+import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
+import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.exceptions.WebsocketNotConnectedException;
+import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ServerHandshake;
 
 /**
  * The client side of one session: sends the Echo requests, checks each answer against its request,
  * answers Kiss requests, and remembers everything that went wrong.
+ *
+ * <p>It runs the closing handshake itself (RFC 6455, sections 5.5.1 and 7.1.1) rather than through
+ * the library's {@code close()}: after that the library stops reading at whatever frame comes next
+ * (a Kiss request or a Ping the server sent before it saw the Close) and shuts the socket at once,
+ * and its writer thread, interrupted while it writes an earlier frame, drops the queued Close; the
+ * server then sees the connection end without a Close. Here the Close is sent as an ordinary frame,
+ * nothing is sent after it, and the client reads on until the server closes the TCP connection.
  */
 final class HelloClient extends WebSocketClient {
   private static final String[] GREETINGS = {
@@ -41,8 +52,16 @@ final class HelloClient extends WebSocketClient {
   private volatile boolean opened;
   private volatile String connectionError;
 
+  /** The first Close sent or received, and by whom; the session ends with it. */
+  private record Closing(int code, String reason, boolean byServer) {}
+
+  /** Held while a frame is sent, so that no frame follows the client's Close. */
+  private final Object sending = new Object();
+
+  private volatile Closing closing;
+
   HelloClient(ClientConfig config, Messages.KissResponse kissResponse) {
-    super(config.url(), new Draft_6455(), config.headers(), (int) config.timeout().toMillis());
+    super(config.url(), new ClosingDraft(), config.headers(), (int) config.timeout().toMillis());
     this.count = config.count();
     this.kissResponse = kissResponse;
     this.answered = new CountDownLatch(count);
@@ -55,13 +74,15 @@ final class HelloClient extends WebSocketClient {
     for (int i = 1; i <= count; i++) {
       unanswered.put(BigInteger.valueOf(i), GREETINGS[(i - 1) % GREETINGS.length]);
     }
-    try {
-      for (int i = 1; i <= count; i++) {
-        BigInteger id = BigInteger.valueOf(i);
-        send(Messages.echoRequest(id, unanswered.get(id)));
+    synchronized (sending) {
+      try {
+        for (int i = 1; i <= count && closing == null; i++) {
+          BigInteger id = BigInteger.valueOf(i);
+          send(Messages.echoRequest(id, unanswered.get(id)));
+        }
+      } catch (WebsocketNotConnectedException e) {
+        Log.err("client: the connection closed while sending the Echo requests");
       }
-    } catch (WebsocketNotConnectedException e) {
-      Log.err("client: the connection closed while sending the Echo requests");
     }
   }
 
@@ -92,12 +113,48 @@ final class HelloClient extends WebSocketClient {
     }
   }
 
-  /** Closes with 1000 and waits briefly for the server's Close. */
+  /**
+   * Closes with 1000, unless a Close was already sent, and waits up to {@code wait} for the server
+   * to answer it and close the TCP connection; past that, the client closes the connection itself.
+   */
   void closeNormally(Duration wait) throws InterruptedException {
-    if (isOpen()) {
-      close(1000, "bye");
+    synchronized (sending) {
+      if (closing == null && isOpen()) {
+        closing = new Closing(CloseFrame.NORMAL, "bye", false);
+        sendClose(CloseFrame.NORMAL, "bye");
+      }
     }
-    closed.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+    if (!closed.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+      Log.err(
+          "client: the server did not end the connection within %s of the Close",
+          Durations.format(wait));
+      closeConnection(CloseFrame.NORMAL, "bye");
+    }
+  }
+
+  /**
+   * A Close from the server: the answer to the client's, or else answered with its code. Either way
+   * the server now closes the TCP connection, and onClose follows.
+   */
+  private void onCloseFrame(CloseFrame frame) {
+    synchronized (sending) {
+      if (closing == null) {
+        closing = new Closing(frame.getCloseCode(), frame.getMessage(), true);
+        sendClose(frame.getCloseCode(), "");
+      }
+    }
+    stop();
+  }
+
+  private void sendClose(int code, String reason) {
+    CloseFrame frame = new CloseFrame();
+    frame.setCode(code);
+    frame.setReason(reason);
+    try {
+      sendFrame(frame);
+    } catch (WebsocketNotConnectedException e) {
+      // The connection is already gone: onClose has run or is about to.
+    }
   }
 
   /** Warns once per silence when the server has sent no Ping for three ping intervals. */
@@ -150,10 +207,15 @@ final class HelloClient extends WebSocketClient {
     if (message instanceof Messages.EchoResponse response) {
       check(response);
     } else if (message instanceof Messages.KissRequest request) {
-      try {
-        send(Messages.kissResponse(kissResponse));
-      } catch (WebsocketNotConnectedException e) {
-        return;
+      synchronized (sending) {
+        if (closing != null) {
+          return;
+        }
+        try {
+          send(Messages.kissResponse(kissResponse));
+        } catch (WebsocketNotConnectedException e) {
+          return;
+        }
       }
       kissesAnswered.incrementAndGet();
       Log.out(
@@ -186,7 +248,11 @@ final class HelloClient extends WebSocketClient {
   public void onWebsocketPing(WebSocket connection, Framedata ping) {
     lastPingNanos = System.nanoTime();
     serverSilent.set(false);
-    super.onWebsocketPing(connection, ping);
+    synchronized (sending) {
+      if (closing == null) {
+        super.onWebsocketPing(connection, ping);
+      }
+    }
   }
 
   @Override
@@ -199,7 +265,14 @@ final class HelloClient extends WebSocketClient {
       stop();
       return;
     }
-    Log.out("closed code=%d reason=%s by=%s", code, reason, remote ? "server" : "client");
+    Closing ending = closing;
+    if (ending != null) {
+      Log.out(
+          "closed code=%d reason=%s by=%s",
+          ending.code(), ending.reason(), ending.byServer() ? "server" : "client");
+    } else {
+      Log.out("closed code=%d reason=%s by=%s", code, reason, remote ? "server" : "client");
+    }
     closed.countDown();
     stop();
   }
@@ -235,5 +308,28 @@ final class HelloClient extends WebSocketClient {
   private void fault(String problem) {
     faulty.set(true);
     Log.err("client: fault of the server: %s", problem);
+  }
+
+  /**
+   * RFC 6455 as the library speaks it, except that a Close from the server goes to {@link
+   * #onCloseFrame} instead of the library's closing, so that reading goes on until the server
+   * closes the TCP connection.
+   */
+  private static final class ClosingDraft extends Draft_6455 {
+    @Override
+    public void processFrame(WebSocketImpl connection, Framedata frame)
+        throws InvalidDataException {
+      if (frame instanceof CloseFrame close
+          && connection.getWebSocketListener() instanceof HelloClient client) {
+        client.onCloseFrame(close);
+      } else {
+        super.processFrame(connection, frame);
+      }
+    }
+
+    @Override
+    public Draft copyInstance() {
+      return new ClosingDraft();
+    }
   }
 }
