@@ -64,6 +64,7 @@ const ENVIRONMENT = {
   port: "WS_PORT",
   path: "WS_PATH",
   "tls-port": "WS_TLS_PORT",
+  "certs-dir": "WS_CERTS_DIR",
   "ping-interval": "WS_PING_INTERVAL",
   "pong-timeout": "WS_PONG_TIMEOUT",
   "kiss-interval": "WS_KISS_INTERVAL",

@@ -263,7 +263,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--tls-port", type=options.port, default=env("WS_TLS_PORT", "9886")
     )
-    parser.add_argument("--certs-dir", type=Path, default=options.DEFAULT_CERTS_DIR)
+    parser.add_argument(
+        "--certs-dir",
+        type=Path,
+        default=env("WS_CERTS_DIR", str(options.DEFAULT_CERTS_DIR)),
+    )
     parser.add_argument(
         "--ping-interval",
         type=options.positive_duration,

@@ -164,7 +164,10 @@ func (c *client) run(signals context.Context) int {
 				return c.closeAndReport(readDone)
 			}
 		case <-c.progress:
-			answerTimeout.Reset(c.cfg.timeout)
+			// Progress after the last answer must not re-arm the stopped timer.
+			if !answered {
+				answerTimeout.Reset(c.cfg.timeout)
+			}
 		case <-answerTimeout.C:
 			c.fault("no Echo answer within %v for ids %s", c.cfg.timeout, c.pendingIDs())
 			return c.closeAndReport(readDone)

@@ -44,7 +44,7 @@ func parseConfig() config {
 	flag.StringVar(&cfg.path, "path", cli.EnvString("WS_PATH", "/ws"), "the WebSocket path; others get 404")
 	flag.BoolVar(&cfg.tls, "tls", false, "also serve wss on --tls-port")
 	flag.IntVar(&cfg.tlsPort, "tls-port", int(cli.EnvInt("WS_TLS_PORT", 9886)), "wss port; 0 picks a free one")
-	flag.StringVar(&cfg.certsDir, "certs-dir", cli.RepoPath("certs"), "folder of server.crt and server.key")
+	flag.StringVar(&cfg.certsDir, "certs-dir", cli.EnvString("WS_CERTS_DIR", cli.RepoPath("certs")), "folder of server.crt and server.key")
 	flag.DurationVar(&cfg.pingInterval, "ping-interval", cli.EnvDuration("WS_PING_INTERVAL", 10*time.Second), "how often to Ping each session")
 	flag.DurationVar(&cfg.pongTimeout, "pong-timeout", cli.EnvDuration("WS_PONG_TIMEOUT", 10*time.Second), "how long a Ping may go unanswered before eviction")
 	flag.DurationVar(&cfg.kissInterval, "kiss-interval", cli.EnvDuration("WS_KISS_INTERVAL", 5*time.Second), "how often to send each session a Kiss request")

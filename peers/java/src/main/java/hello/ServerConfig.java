@@ -43,7 +43,7 @@ record ServerConfig(
     String path = Flags.env("WS_PATH", "/ws");
     boolean tls = false;
     String tlsPort = Flags.env("WS_TLS_PORT", "9886");
-    Path certsDir = repoRoot.resolve("certs");
+    Path certsDir = Path.of(Flags.env("WS_CERTS_DIR", repoRoot.resolve("certs").toString()));
     String pingInterval = Flags.env("WS_PING_INTERVAL", "10s");
     String pongTimeout = Flags.env("WS_PONG_TIMEOUT", "10s");
     String kissInterval = Flags.env("WS_KISS_INTERVAL", "5s");
