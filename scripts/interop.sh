@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# The interop matrix: every implementation judged by the conformance suites, and every client
+# against every server, over ws and wss. Prints the matrix, writes it as Markdown, and exits 1 if
+# any cell failed.
+#
+#   scripts/interop.sh                      # all five implementations, ws and wss
+#   scripts/interop.sh --impls rust,go      # a subset (a new peer while you write it)
+#   scripts/interop.sh --update-readme      # also put the matrix into README.md
+#
+# Every process it starts runs on a free port and is stopped by PID when the script ends, also on
+# failure or Ctrl-C. Logs, reports and the Markdown are left in --out (default target/interop).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+impls=(rust go python java node)
+transports=(ws wss)
+out="$root/target/interop"
+peers="$root/peers"
+build=yes
+update_readme=no
+
+# The intervals every server runs with, and that the judges are told about: short, so the whole
+# run takes minutes, and not so short that a JVM on a loaded two-core machine misses a Pong.
+ping_interval=1s
+pong_timeout=1s
+kiss_interval=500ms
+# How long a client in a pair stays connected: more than one Kiss and one Ping round.
+pair_duration=2s
+# How long the client under `hello-server check` stays: a few Kiss and Ping rounds.
+check_duration=3s
+# Upper bounds, so that a hung process fails its cell instead of hanging the run.
+start_timeout=60      # seconds for a server to print its listening lines
+run_timeout=90        # seconds for one client or one suite to finish
+log_timeout=10        # seconds for a server to log a session's end after its client exited
+
+usage() {
+    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    cat <<EOF
+Options:
+  --impls LIST        comma-separated, from: ${impls[*]}
+  --transports LIST   ws, wss or both (default ws,wss)
+  --peers-dir DIR     where the peers' folders are (default peers)
+  --out DIR           where logs, reports and matrix.md go (default target/interop)
+  --no-build          use what was built before
+  --update-readme     replace the matrix between the interop markers in README.md
+EOF
+}
+
+while (($#)); do
+    case "$1" in
+    --impls) IFS=, read -r -a impls <<<"$2" && shift ;;
+    --transports) IFS=, read -r -a transports <<<"$2" && shift ;;
+    --peers-dir) peers="$(cd "$2" && pwd)" && shift ;;
+    --out) out="$(mkdir -p "$2" && cd "$2" && pwd)" && shift ;;
+    --no-build) build=no ;;
+    --update-readme) update_readme=yes ;;
+    -h | --help) usage && exit 0 ;;
+    *) echo "interop: unknown argument '$1' (try --help)" >&2 && exit 2 ;;
+    esac
+    shift
+done
+for impl in "${impls[@]}"; do
+    [[ "$impl" == rust || -x "$peers/$impl/server" ]] ||
+        { echo "interop: no implementation '$impl' ($peers/$impl/server is missing)" >&2 && exit 2; }
+done
+for transport in "${transports[@]}"; do
+    [[ "$transport" == ws || "$transport" == wss ]] ||
+        { echo "interop: transport must be ws or wss, not '$transport'" >&2 && exit 2; }
+done
+
+hello_server="$root/target/debug/hello-server"
+hello_client="$root/target/debug/hello-client"
+server_of() { if [[ "$1" == rust ]]; then echo "$hello_server"; else echo "$peers/$1/server"; fi; }
+client_of() { if [[ "$1" == rust ]]; then echo "$hello_client"; else echo "$peers/$1/client"; fi; }
+
+# --- processes -----------------------------------------------------------------------------------
+
+started=()
+stop() { # stop PID: SIGTERM, then SIGKILL if it is still there after five seconds
+    local pid="$1" waited=0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    while kill -0 "$pid" 2>/dev/null && ((waited < 50)); do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local pid
+    for pid in "${started[@]}"; do stop "$pid"; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits until FILE has a line matching the extended regex PATTERN; fails after SECONDS or as soon
+# as PID (if given) is gone.
+wait_for_line() {
+    local file="$1" pattern="$2" seconds="$3" pid="${4:-}" tenths=0
+    until grep -Eq -- "$pattern" "$file" 2>/dev/null; do
+        if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+        ((tenths < seconds * 10)) || return 1
+        sleep 0.1
+        tenths=$((tenths + 1))
+    done
+}
+
+# The URL a log's "listening on ws://..." or "listening on wss://..." line names.
+listening_url() {
+    grep -Eo -m1 "listening on $2://[^ ]+" "$1" | sed 's/^listening on //'
+}
+
+# --- build ---------------------------------------------------------------------------------------
+
+step() { printf '\n==> %s\n' "$*"; }
+
+rm -rf "$out"
+mkdir -p "$out/logs" "$out/reports"
+declare -A broken=() # implementation -> why it could not be built
+if [[ "$build" == yes ]]; then
+    step "build"
+    cargo build --locked --quiet -p hello-server -p hello-client
+    for impl in "${impls[@]}"; do
+        [[ "$impl" == rust ]] && continue
+        printf '%s ' "$impl"
+        if ! "$peers/$impl/build" >"$out/logs/build-$impl.log" 2>&1; then
+            broken[$impl]="build failed, see logs/build-$impl.log"
+            echo "(build FAILED, see $out/logs/build-$impl.log)"
+        fi
+    done
+    echo
+fi
+
+certs="$out/certs"
+"$hello_server" gen-certs --certs-dir "$certs" >"$out/logs/gen-certs.log" 2>&1
+intervals=(--ping-interval "$ping_interval" --pong-timeout "$pong_timeout" --kiss-interval "$kiss_interval")
+
+# --- results -------------------------------------------------------------------------------------
+
+declare -A cell=()      # "server client transport" -> ok | FAIL
+declare -A suite=()     # "server|client impl transport" -> summary line of the suite
+declare -A suite_ok=()  # same key -> yes | no
+failures=()             # one line per failed cell, with its reason
+failed=0
+
+fail() {
+    failures+=("$1")
+    failed=1
+}
+
+# Judges a finished suite run: its exit status, summary line and FAIL lines.
+record_suite() {
+    local key="$1" status="$2" log="$3" what="$4" summary
+    summary="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1 || true)"
+    suite[$key]="${summary:-no report}"
+    if [[ "$status" == 0 && -n "$summary" ]]; then
+        suite_ok[$key]=yes
+    else
+        suite_ok[$key]=no
+        local reasons
+        reasons="$(grep -E '^FAIL ' "$log" | sed 's/^/    /' || true)"
+        fail "$what: ${summary:-exit status $status, no summary} (log: ${log#"$out"/})${reasons:+$'\n'$reasons}"
+    fi
+}
+
+# --- servers: the server suite and every client ---------------------------------------------------
+
+# Marks every cell of a server that cannot be judged as failed, with the reason.
+server_unusable() {
+    local server="$1" summary="$2" why="$3" transport client
+    for transport in "${transports[@]}"; do
+        suite["server $server $transport"]="$summary"
+        suite_ok["server $server $transport"]=no
+        for client in "${impls[@]}"; do cell["$server $client $transport"]=FAIL; done
+    done
+    fail "server $server: $why"
+}
+
+judge_server() {
+    local server="$1" pid client transport url
+    local log="$out/logs/server-$server.log"
+    step "server $server"
+    if [[ -n "${broken[$server]:-}" ]]; then
+        server_unusable "$server" "${broken[$server]}" "${broken[$server]}"
+        return
+    fi
+    "$(server_of "$server")" --port 0 --tls --tls-port 0 --certs-dir "$certs" "${intervals[@]}" \
+        >"$log" 2>&1 &
+    pid=$!
+    started+=("$pid")
+    if ! wait_for_line "$log" 'listening on wss://' "$start_timeout" "$pid" ||
+        ! wait_for_line "$log" 'listening on ws://' 1 "$pid"; then
+        server_unusable "$server" "did not start" \
+            "did not start within ${start_timeout}s (log: logs/server-$server.log)"
+        stop "$pid"
+        return
+    fi
+
+    for transport in "${transports[@]}"; do
+        url="$(listening_url "$log" "$transport")"
+        local name="server-$server-$transport" status=0
+        printf '  %-4s hello-client check ... ' "$transport"
+        timeout --kill-after=5 "$run_timeout" "$hello_client" check --url "$url" \
+            --ca "$certs/ca.crt" "${intervals[@]}" \
+            --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
+            >"$out/logs/check-$name.log" 2>&1 || status=$?
+        record_suite "server $server $transport" "$status" "$out/logs/check-$name.log" \
+            "hello-client check against the $server server over $transport"
+        echo "${suite["server $server $transport"]}"
+
+        for client in "${impls[@]}"; do
+            judge_pair "$server" "$client" "$transport" "$url" "$log"
+        done
+    done
+    stop "$pid"
+}
+
+# A pair passes when the client exits 0 and the server logged the session's start, a Kiss answer
+# and the client's clean close under the client's name.
+judge_pair() {
+    local server="$1" client="$2" transport="$3" url="$4" server_log="$5" status=0
+    local name="interop-$client-$transport-$RANDOM"
+    local log="$out/logs/pair-$server-$client-$transport.log"
+    printf '  %-4s %-7s client ... ' "$transport" "$client"
+    if [[ -n "${broken[$client]:-}" ]]; then
+        cell["$server $client $transport"]=FAIL
+        fail "$client client → $server server over $transport: ${broken[$client]}"
+        echo FAIL
+        return
+    fi
+    timeout --kill-after=5 "$run_timeout" "$(client_of "$client")" --url "$url" \
+        --ca "$certs/ca.crt" --count 5 --duration "$pair_duration" --name "$name" \
+        >"$log" 2>&1 || status=$?
+    local why=""
+    if [[ "$status" != 0 ]]; then
+        why="client exited with status $status (log: ${log#"$out"/})"
+    elif ! wait_for_line "$server_log" "session- .*name=$name .*reason=client closed" "$log_timeout"; then
+        why="the server did not log 'session- name=$name reason=client closed'"
+    elif ! grep -Eq "session\+ .*name=$name( |$)" "$server_log"; then
+        why="the server did not log 'session+ name=$name'"
+    elif ! grep -Eq "kiss .*name=$name( |$)" "$server_log"; then
+        why="the server did not log a Kiss answer from $name"
+    fi
+    if [[ -z "$why" ]]; then
+        cell["$server $client $transport"]=ok
+        echo ok
+    else
+        cell["$server $client $transport"]=FAIL
+        fail "$client client → $server server over $transport: $why"
+        echo "FAIL: $why"
+    fi
+}
+
+# --- clients: the client suite -------------------------------------------------------------------
+
+judge_client() {
+    local client="$1" transport pid status url
+    step "client $client"
+    for transport in "${transports[@]}"; do
+        local key="client $client $transport" name="client-$client-$transport"
+        local log="$out/logs/check-$name.log"
+        printf '  %-4s hello-server check ... ' "$transport"
+        if [[ -n "${broken[$client]:-}" ]]; then
+            suite[$key]="${broken[$client]}"
+            suite_ok[$key]=no
+            fail "client $client: ${broken[$client]}"
+            echo "${suite[$key]}"
+            continue
+        fi
+        timeout --kill-after=5 "$run_timeout" "$hello_server" check --port 0 --tls --tls-port 0 \
+            --certs-dir "$certs" "${intervals[@]}" --clients 1 --timeout 30s \
+            --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
+            >"$log" 2>&1 &
+        pid=$!
+        started+=("$pid")
+        if wait_for_line "$log" "listening on $transport://" "$start_timeout" "$pid"; then
+            url="$(listening_url "$log" "$transport")"
+            timeout --kill-after=5 "$run_timeout" "$(client_of "$client")" --url "$url" \
+                --ca "$certs/ca.crt" --count 5 --duration "$check_duration" --name "$name" \
+                >"$out/logs/$name.log" 2>&1 || true
+        fi
+        status=0
+        wait "$pid" || status=$?
+        record_suite "$key" "$status" "$log" "hello-server check of the $client client over $transport"
+        echo "${suite[$key]}"
+    done
+}
+
+# --- the run -------------------------------------------------------------------------------------
+
+started_at="$(date -u '+%Y-%m-%d %H:%M UTC')"
+SECONDS=0
+for impl in "${impls[@]}"; do judge_server "$impl"; done
+for impl in "${impls[@]}"; do judge_client "$impl"; done
+
+# --- the matrix ----------------------------------------------------------------------------------
+
+mark() { if [[ "$1" == ok || "$1" == yes ]]; then echo "✅"; else echo "❌"; fi; }
+
+matrix="$out/matrix.md"
+{
+    echo "Pairs: each cell is the client (column) against the server (row), over $(
+        IFS=/
+        echo "${transports[*]}"
+    ). A pair passes when the client exits 0 and the server logs its session, its Kiss answer and its clean close."
+    echo
+    printf '| server ＼ client |'
+    for client in "${impls[@]}"; do printf ' %s |' "$client"; done
+    printf '\n| --- |'
+    for _ in "${impls[@]}"; do printf ' --- |'; done
+    echo
+    for server in "${impls[@]}"; do
+        printf '| **%s** |' "$server"
+        for client in "${impls[@]}"; do
+            printf ' '
+            for transport in "${transports[@]}"; do
+                printf '%s %s ' "$(mark "${cell["$server $client $transport"]:-FAIL}")" "$transport"
+            done
+            printf '|'
+        done
+        echo
+    done
+    echo
+    echo "Conformance: \`hello-client check\` judging each server, \`hello-server check\` judging each client."
+    echo
+    printf '| implementation |'
+    for transport in "${transports[@]}"; do printf ' server suite, %s |' "$transport"; done
+    for transport in "${transports[@]}"; do printf ' client suite, %s |' "$transport"; done
+    printf '\n| --- |'
+    for _ in "${transports[@]}" "${transports[@]}"; do printf ' --- |'; done
+    echo
+    for impl in "${impls[@]}"; do
+        printf '| **%s** |' "$impl"
+        for side in server client; do
+            for transport in "${transports[@]}"; do
+                key="$side $impl $transport"
+                printf ' %s %s |' "$(mark "${suite_ok[$key]:-no}")" "${suite[$key]:-not run}"
+            done
+        done
+        echo
+    done
+    echo
+    echo "Run by \`scripts/interop.sh\` on $started_at in ${SECONDS}s (intervals: ping $ping_interval, pong timeout $pong_timeout, Kiss $kiss_interval)."
+} >"$matrix"
+
+step "matrix"
+cat "$matrix"
+if ((${#failures[@]})); then
+    step "failures"
+    printf '%s\n' "${failures[@]}"
+fi
+
+if [[ "$update_readme" == yes ]]; then
+    readme="$root/README.md"
+    begin='<!-- interop:begin -->'
+    end='<!-- interop:end -->'
+    if grep -qF "$begin" "$readme" && grep -qF "$end" "$readme"; then
+        awk -v begin="$begin" -v end="$end" -v matrix="$matrix" '
+            $0 == begin { print; while ((getline line < matrix) > 0) print line; skip = 1; next }
+            $0 == end { skip = 0 }
+            !skip { print }
+        ' "$readme" >"$readme.tmp" && mv "$readme.tmp" "$readme"
+        echo "README.md updated"
+    else
+        echo "interop: README.md has no '$begin' / '$end' markers; not updated" >&2
+    fi
+fi
+
+echo
+echo "logs, reports and matrix.md: ${out#"$root"/}"
+exit "$failed"
