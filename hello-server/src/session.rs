@@ -153,6 +153,7 @@ where
         id: guard.id(),
         ws,
         unflushed: false,
+        held: None,
         shared: &shared,
     };
     let farewell = match session.run().await {
@@ -194,6 +195,10 @@ struct SessionLoop<'a, S> {
     ws: WebSocketStream<S>,
     /// Messages are buffered that a flush has not yet written out.
     unflushed: bool,
+    /// An answer the buffer could not take (a flush it had to start, for a Pong, found the client
+    /// not reading); it goes out first once the buffer is written out, and until then no input is
+    /// read, so no answer is ever dropped.
+    held: Option<Message>,
     shared: &'a Shared,
 }
 
@@ -232,7 +237,7 @@ where
                     }
                 } => event,
             };
-            let sent = match event {
+            let outcome = match event {
                 Event::Shutdown => {
                     return Ending::ServerCloses(
                         EndReason::Shutdown,
@@ -254,27 +259,30 @@ where
                     pong_deadline = Some(tick + config.pong_timeout);
                     // A client that is not reading has its Ping skipped, and the deadline runs
                     // on as it would for a Ping it never read.
-                    self.send(Message::Ping(Bytes::new()))
+                    self.send(Message::Ping(Bytes::new())).map(|_| ())
                 }
                 Event::KissDue => {
                     let kiss = Message::Text(self.shared.kiss_request.clone());
-                    self.send(kiss).inspect(|&sent| {
-                        if !sent {
+                    self.send(kiss).map(|refused| {
+                        if refused.is_some() {
                             tracing::debug!(id = %self.id, "the client is not reading; Kiss skipped");
                         }
                     })
                 }
                 Event::Flushed(Ok(())) => {
                     self.unflushed = false;
-                    Ok(true)
+                    match self.held.take() {
+                        Some(answer) => self.hold_unless_sent(answer),
+                        None => Ok(()),
+                    }
                 }
                 Event::Flushed(Err(error)) => return ending_for(error),
                 Event::Input(message) => match self.take_batch(message, &mut pong_deadline) {
-                    Ok(()) => Ok(true),
+                    Ok(()) => Ok(()),
                     Err(ending) => return ending,
                 },
             };
-            if let Err(error) = sent {
+            if let Err(error) = outcome {
                 return ending_for(error);
             }
         }
@@ -307,7 +315,7 @@ where
                 None => return Err(Ending::Vanished),
             }
             taken += 1;
-            if taken < batch_len {
+            if taken < batch_len && self.held.is_none() {
                 next = self.ws.next().now_or_never();
             }
         }
@@ -332,23 +340,30 @@ where
                 encode(&ErrorResponse::bad_request(error.to_string()))
             }
         };
-        // Input is read only after a batch was written out, so the buffer has room.
-        self.send(Message::Text(reply.into()))
-            .map(|_| ())
+        self.hold_unless_sent(Message::Text(reply.into()))
             .map_err(ending_for)
     }
 
-    /// Puts `message` into the WebSocket's buffer if it can take it now; `false` when the
-    /// buffer is still waiting to be written out to a client that is not reading.
-    fn send(&mut self, message: Message) -> Result<bool, WsError> {
+    /// Sends an answer, or holds it until the buffer has been written out.
+    fn hold_unless_sent(&mut self, answer: Message) -> Result<(), WsError> {
+        if let Some(refused) = self.send(answer)? {
+            self.held = Some(refused);
+            self.unflushed = true;
+        }
+        Ok(())
+    }
+
+    /// Puts `message` into the WebSocket's buffer if it can take it now, or gives it back when
+    /// the buffer is still waiting to be written out to a client that is not reading.
+    fn send(&mut self, message: Message) -> Result<Option<Message>, WsError> {
         let ws = &mut self.ws;
         match poll_fn(|cx| ws.poll_ready_unpin(cx)).now_or_never() {
-            None => Ok(false),
+            None => Ok(Some(message)),
             Some(Err(error)) => Err(error),
             Some(Ok(())) => {
                 self.ws.start_send_unpin(message)?;
                 self.unflushed = true;
-                Ok(true)
+                Ok(None)
             }
         }
     }

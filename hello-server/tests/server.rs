@@ -645,3 +645,59 @@ fn end_reasons_read_well_in_logs() {
     assert_eq!(EndReason::PongTimeout.to_string(), "pong timeout");
     assert_eq!(EndReason::Error("x".into()).to_string(), "error: x");
 }
+
+#[tokio::test]
+async fn a_client_that_reads_late_gets_every_answer_in_order_pings_and_all() {
+    // The client writes requests, with a Ping now and then, without reading for a while: the
+    // server's socket fills, its flushes wait, and some Pongs must be written while they do.
+    // Once the client reads, every answer must be there, in order.
+    let server = TestServer::start(ServerConfig {
+        batch_len: 8,
+        ..TestServer::quiet()
+    })
+    .await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let tcp = socket.connect(server.addr).await.unwrap();
+    let (ws, _) = timeout(WAIT, client_async(server.url("/ws"), tcp))
+        .await
+        .unwrap()
+        .unwrap();
+    let (mut sink, mut stream) = ws.split();
+    const REQUESTS: u64 = 3000;
+    let data = "x".repeat(200);
+    let writer = tokio::spawn({
+        let data = data.clone();
+        async move {
+            for id in 1..=REQUESTS {
+                let request = json!({"id": id, "data": data, "meta": "T"}).to_string();
+                sink.feed(Message::text(request)).await.unwrap();
+                if id % 25 == 0 {
+                    sink.feed(Message::Ping(Bytes::from_static(b"late")))
+                        .await
+                        .unwrap();
+                }
+            }
+            sink.flush().await.unwrap();
+            sink
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut expected = 1;
+    while expected <= REQUESTS {
+        let message = timeout(WAIT, stream.next())
+            .await
+            .expect("an answer went missing")
+            .expect("the session ended")
+            .unwrap();
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(answer["results"][0]["id"], expected, "{answer}");
+        assert_eq!(answer["results"][0]["kv"]["data"], data.as_str());
+        expected += 1;
+    }
+    let _sink = timeout(WAIT, writer).await.unwrap().unwrap();
+    server.shutdown().await;
+}
