@@ -23,5 +23,5 @@ pub use decode::{
 };
 pub use message::{
     EchoRequest, EchoResponse, EchoResult, ErrorResponse, KissRequest, KissResponse, ResultKv,
-    encode,
+    encode, encode_echo_answer,
 };

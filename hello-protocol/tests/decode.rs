@@ -3,6 +3,7 @@
 use hello_protocol::{
     ClientMessage, DecodeError, EchoRequest, EchoResponse, ErrorResponse, KissResponse,
     MessageKind, ServerMessage, decode_client_message, decode_server_message, encode,
+    encode_echo_answer,
 };
 use uuid::Uuid;
 
@@ -174,4 +175,28 @@ fn error_and_kiss_request_decode() {
             detail: "`os_version` must not be empty".into()
         }
     );
+}
+
+#[test]
+fn the_servers_fast_answer_is_the_same_text_as_the_owned_response() {
+    for data in [
+        "Hello",
+        "",
+        "こんにちは",
+        "quote \" backslash \\ newline \n tab \t",
+        "\u{1}\u{7f}",
+    ] {
+        for id in [0, 1, 42, u64::MAX] {
+            let request = EchoRequest {
+                id,
+                data: data.to_owned(),
+                meta: "GO".to_owned(),
+            };
+            let response_id = Uuid::new_v4();
+            assert_eq!(
+                encode_echo_answer(&request, response_id, "RUST"),
+                encode(&EchoResponse::answer(request, response_id, "RUST")),
+            );
+        }
+    }
 }

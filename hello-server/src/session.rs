@@ -17,7 +17,7 @@ use std::future::poll_fn;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use hello_protocol::{
-    ClientMessage, EchoResponse, ErrorResponse, decode_client_message, defaults, encode,
+    ClientMessage, ErrorResponse, decode_client_message, defaults, encode, encode_echo_answer,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::OwnedSemaphorePermit;
@@ -326,11 +326,9 @@ where
     /// Error response for anything else.
     fn answer(&mut self, bytes: &[u8]) -> Result<(), Ending> {
         let reply = match decode_client_message(bytes) {
-            Ok(ClientMessage::Echo(request)) => encode(&EchoResponse::answer(
-                request,
-                Uuid::new_v4(),
-                defaults::LANGUAGE_TAG,
-            )),
+            Ok(ClientMessage::Echo(request)) => {
+                encode_echo_answer(&request, Uuid::new_v4(), defaults::LANGUAGE_TAG)
+            }
             Ok(ClientMessage::Kiss(kiss)) => {
                 self.shared.registry.record_kiss(&self.id, kiss);
                 return Ok(());
