@@ -297,7 +297,7 @@ def markdown(results: dict, meta: dict) -> str:
     names = meta["servers"]
     lines = [
         (
-            f"Measured on {meta['date']} by `{meta['command']}` "
+            f"Measured on {meta['date']} at commit {meta['commit']} by `{meta['command']}` "
             f"({meta['rounds']} interleaved rounds of {meta['seconds']} s per cell; medians)."
         ),
         "",
@@ -620,8 +620,15 @@ def main() -> int:
     )
     ca = certs / "ca.crt"
     command = "scripts/bench.sh " + " ".join(sys.argv[1:])
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": commit or "unknown",
         "command": command.strip(),
         "rounds": args.rounds,
         "seconds": args.seconds,
