@@ -501,7 +501,7 @@ pub async fn bench_idle(
     let counters = Arc::new(IdleCounters::default());
     let gate = Arc::new(Semaphore::new(target.connect_concurrency.max(1)));
     let shared = Arc::new(target.clone());
-    // Every session waits for this before its hold starts counting.
+    // When every session is open, the end of the hold; until then sessions answer and wait.
     let (release, hold_until) = tokio::sync::watch::channel(None::<Instant>);
     let kiss_answer = encode(&local_kiss_response());
     let mut tasks = Vec::with_capacity(load.sessions);
@@ -511,7 +511,7 @@ pub async fn bench_idle(
         let counters = Arc::clone(&counters);
         let target = Arc::clone(&shared);
         let tls = tls.clone();
-        let mut hold_until = hold_until.clone();
+        let hold_until = hold_until.clone();
         let kiss_answer = kiss_answer.clone();
         let opened_tx = opened_tx.clone();
         tasks.push(tokio::spawn(async move {
@@ -529,11 +529,7 @@ pub async fn bench_idle(
                 }
             };
             drop(opened_tx);
-            let until = match hold_until.wait_for(Option::is_some).await {
-                Ok(until) => until.expect("waited for Some"),
-                Err(_) => return,
-            };
-            hold_session(&mut ws, until, &kiss_answer, &counters).await;
+            hold_session(&mut ws, hold_until, &kiss_answer, &counters).await;
         }));
     }
     drop(opened_tx);
@@ -571,17 +567,30 @@ struct IdleCounters {
     pings: AtomicU64,
 }
 
-/// Reads until `until`, answering Kiss requests (Pings are answered by tungstenite as they are
-/// read), then closes with 1000.
+/// Reads from the moment the session is open until the end of the hold, answering Kiss
+/// requests (Pings are answered by tungstenite as they are read), then closes with 1000. A
+/// session that waited without reading while the others open would miss its Pings and be
+/// evicted by any server that takes long to accept them all.
 async fn hold_session(
     ws: &mut Connection,
-    until: Instant,
+    mut hold_until: tokio::sync::watch::Receiver<Option<Instant>>,
     kiss_answer: &str,
     counters: &IdleCounters,
 ) {
+    let end = async move {
+        // Without an end (the run was abandoned), end at once.
+        let until = match hold_until.wait_for(Option::is_some).await {
+            Ok(until) => *until,
+            Err(_) => None,
+        };
+        if let Some(until) = until {
+            sleep_until(until).await;
+        }
+    };
+    let mut end = std::pin::pin!(end);
     loop {
         let message = tokio::select! {
-            () = sleep_until(until) => break,
+            () = &mut end => break,
             message = ws.next() => message,
         };
         match message {

@@ -272,3 +272,46 @@ async fn sessions_the_server_closes_during_the_hold_are_counted() {
         report.hold_seconds
     );
 }
+
+#[tokio::test]
+async fn sessions_answer_pings_while_the_others_are_still_opening() {
+    // Pings every 50 ms with a 50 ms timeout, and sessions opened one at a time: opening them
+    // all takes far longer than a ping interval, and none may be evicted meanwhile.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::new(ServerConfig {
+        ping_interval: Duration::from_millis(50),
+        pong_timeout: Duration::from_millis(50),
+        kiss_interval: Duration::from_millis(50),
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    tokio::spawn(server.run(listener, std::future::pending()));
+    let mut bench_target = target(addr);
+    bench_target.connect_concurrency = 1;
+    let report = timeout(
+        WAIT,
+        bench_idle(
+            &bench_target,
+            &IdleLoad {
+                sessions: 300,
+                hold: Duration::from_millis(200),
+            },
+            &ProgressBar::hidden(),
+            |_| {},
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(report.opened, 300);
+    assert!(
+        report.open_seconds > 0.2,
+        "opening was too quick to prove anything: {} s",
+        report.open_seconds
+    );
+    assert_eq!(
+        report.closed_by_server, 0,
+        "sessions were evicted while others opened"
+    );
+}
