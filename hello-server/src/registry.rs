@@ -27,6 +27,8 @@ pub struct SessionInfo {
     pub connected_at: SystemTime,
     /// When the latest Pong arrived.
     pub last_pong: Option<SystemTime>,
+    /// How many Pongs arrived.
+    pub pong_count: u64,
     /// The latest Kiss response.
     pub last_kiss: Option<KissResponse>,
     /// How many Kiss responses arrived.
@@ -140,7 +142,10 @@ impl SessionRegistry {
     }
 
     pub(crate) fn record_pong(&self, id: &Uuid) {
-        self.update(id, |info| info.last_pong = Some(SystemTime::now()));
+        self.update(id, |info| {
+            info.last_pong = Some(SystemTime::now());
+            info.pong_count += 1;
+        });
     }
 
     pub(crate) fn record_kiss(&self, id: &Uuid, kiss: KissResponse) {

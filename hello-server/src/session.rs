@@ -120,6 +120,7 @@ pub(crate) async fn serve_connection<S>(
         transport,
         connected_at: SystemTime::now(),
         last_pong: None,
+        pong_count: 0,
         last_kiss: None,
         kiss_count: 0,
     });
