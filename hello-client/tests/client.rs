@@ -28,10 +28,12 @@ struct TestServer {
     task: JoinHandle<()>,
 }
 
+/// Pings often enough to count a few in a one-second run, with a pong timeout long against the
+/// work of answering one, even in a debug build on a busy core.
 fn fast_server() -> ServerConfig {
     ServerConfig {
-        ping_interval: Duration::from_millis(100),
-        pong_timeout: Duration::from_millis(100),
+        ping_interval: Duration::from_millis(300),
+        pong_timeout: Duration::from_millis(300),
         kiss_interval: Duration::from_millis(100),
         close_timeout: Duration::from_millis(500),
         ..ServerConfig::default()
@@ -69,8 +71,10 @@ fn client_of(addr: SocketAddr) -> ClientConfig {
     ClientConfig {
         name: "test-client".into(),
         timeout: Duration::from_secs(2),
-        ping_interval: Duration::from_millis(100),
-        duration: Some(Duration::from_millis(500)),
+        // The server's: silence is three of them without a Ping.
+        ping_interval: Duration::from_millis(300),
+        // Three ping intervals and more.
+        duration: Some(Duration::from_secs(1)),
         ..ClientConfig::new(format!("ws://{addr}/ws"))
     }
 }
@@ -364,8 +368,20 @@ async fn a_server_going_away_fails_the_run_without_reconnect() {
 async fn reconnect_rides_out_a_server_restart() {
     let first = start_server(fast_server()).await;
     let addr = first.addr;
+    // The run ends once the reconnected session has answered a Kiss, which the second server
+    // sends a second after the handshake, long after its answers to the requests the client
+    // sends again on connecting: when, is the test's to say, not a duration's that a slow
+    // restart could outlast.
+    let (second_started, second_registry) = oneshot::channel::<SessionRegistry>();
+    let reconnected = async move {
+        if let Ok(registry) = second_registry.await {
+            registry
+                .wait_until(WAIT, |r| r.sessions().iter().any(|s| s.kiss_count > 0))
+                .await;
+        }
+    };
     let config = ClientConfig {
-        duration: Some(Duration::from_millis(1500)),
+        duration: None,
         reconnect: Some(Backoff {
             initial: Duration::from_millis(50),
             max: Duration::from_millis(200),
@@ -373,11 +389,19 @@ async fn reconnect_rides_out_a_server_restart() {
         ..client_of(addr)
     };
     let registry = first.registry.clone();
-    let client = tokio::spawn(async move { run(&config, never()).await });
+    let client = tokio::spawn(async move { run(&config, reconnected).await });
     assert!(registry.wait_until(WAIT, |r| r.len() == 1).await);
     first.shutdown().await;
     // The same port again: std sets SO_REUSEADDR on Unix, so the rebind succeeds.
-    let second = start_server_on(TcpListener::bind(addr).await.unwrap(), fast_server()).await;
+    let second = start_server_on(
+        TcpListener::bind(addr).await.unwrap(),
+        ServerConfig {
+            kiss_interval: Duration::from_secs(1),
+            ..fast_server()
+        },
+    )
+    .await;
+    second_started.send(second.registry.clone()).unwrap();
     let report = timeout(WAIT, client).await.unwrap().unwrap().unwrap();
     assert_eq!(report.handshakes.len(), 2, "{report:?}");
     assert_eq!(report.echoes_answered, 3);

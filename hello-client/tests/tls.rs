@@ -39,9 +39,11 @@ impl TlsServer {
         let (plain_addr, tls_addr) = (plain.local_addr().unwrap(), tls.local_addr().unwrap());
         let server = Server::new(ServerConfig {
             kiss_interval: Duration::from_millis(100),
-            ping_interval: Duration::from_millis(100),
-            pong_timeout: Duration::from_millis(100),
-            handshake_timeout: Duration::from_millis(500),
+            // A pong timeout long against the work of answering a Ping, and a handshake timeout
+            // long against a TLS handshake, even in a debug build on a busy core.
+            ping_interval: Duration::from_millis(300),
+            pong_timeout: Duration::from_millis(300),
+            handshake_timeout: Duration::from_secs(2),
             close_timeout: Duration::from_millis(300),
             ..ServerConfig::default()
         })
@@ -78,7 +80,7 @@ fn client(url: String, trust: ServerTrust, identity: Option<Identity>) -> Client
         name: "tls-client".into(),
         duration: Some(Duration::from_millis(300)),
         timeout: Duration::from_secs(3),
-        ping_interval: Duration::from_millis(100),
+        ping_interval: Duration::from_millis(300),
         tls: TlsSettings { trust, identity },
         ..ClientConfig::new(url)
     }

@@ -17,8 +17,11 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-const INTERVAL: Duration = Duration::from_millis(100);
-const RUN: Duration = Duration::from_millis(600);
+// The ping, pong and Kiss timings the judge runs with: long against the work of answering a
+// Ping or a Kiss request, so that a busy machine cannot make a faithful client late.
+const INTERVAL: Duration = Duration::from_millis(300);
+// How long a fake client stays: five intervals, so that several Pings and Kiss requests are due.
+const RUN: Duration = Duration::from_millis(1500);
 
 /// The rule a fake client breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +131,8 @@ async fn judge(fault: Fault) -> Report {
         },
         clients: 1,
         timeout: Duration::from_secs(5),
-        reorder_window: Duration::from_millis(20),
+        // The five requests a fake sends in one write arrive together, well within it.
+        reorder_window: Duration::from_millis(100),
     };
     let cases = select(CLIENT_CASES, &[], &[]).unwrap();
     let client = tokio::spawn(fake_client(url, fault));

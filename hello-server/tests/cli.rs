@@ -108,6 +108,20 @@ async fn sigterm_closes_sessions_with_1001_and_exits_0() {
 }
 
 #[test]
+fn sigterm_as_soon_as_it_listens_is_a_graceful_exit() {
+    // The handlers are installed before the listening line is printed, so a SIGTERM sent on
+    // reading it is a shutdown, never the default action that kills the process.
+    let (mut child, _, output) = start(&["--port", "0"]);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for_line(&output, "shutting down");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
 fn an_address_in_use_is_reported() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
