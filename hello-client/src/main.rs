@@ -285,8 +285,10 @@ async fn run(args: RunArgs) -> ExitCode {
         }
     };
     init_logging("info");
+    // Before connecting: a Ctrl-C or SIGTERM from then on ends the run with Close 1000.
+    let stop = stop_signal();
     tracing::info!(url = %config.url, name = %config.name, "connecting");
-    match hello_client::run(&config, stop_signal()).await {
+    match hello_client::run(&config, stop).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error}");
@@ -513,27 +515,31 @@ fn init_logging(default_level: &str) {
         .init();
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let interrupt = async {
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: a signal that comes before then would otherwise meet the default
+/// action, which ends the process without a Close to anyone.
+fn stop_signal() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                _ => std::future::pending().await,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
 }
