@@ -1,10 +1,9 @@
 //! What a client is told: where to connect, what to send, how long to stay, and every timing.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use hello_net::TlsSettings;
 use hello_protocol::defaults;
-use hello_tls::{Identity, ServerTrust};
 
 /// A client run's settings. [`ClientConfig::new`] takes the URL and gives PROTOCOL.md's
 /// defaults for the rest.
@@ -33,23 +32,6 @@ pub struct ClientConfig {
     pub tls: TlsSettings,
 }
 
-/// TLS for `wss://`: which servers to trust, and the client's own certificate for mutual TLS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsSettings {
-    pub trust: ServerTrust,
-    pub identity: Option<Identity>,
-}
-
-impl Default for TlsSettings {
-    /// Trust the CA the project generates, `certs/ca.crt`; no client certificate.
-    fn default() -> Self {
-        TlsSettings {
-            trust: ServerTrust::Ca(PathBuf::from("certs").join("ca.crt")),
-            identity: None,
-        }
-    }
-}
-
 /// Exponential backoff between reconnection attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
@@ -62,8 +44,8 @@ pub struct Backoff {
 impl Default for Backoff {
     fn default() -> Self {
         Backoff {
-            initial: Duration::from_millis(200),
-            max: Duration::from_secs(5),
+            initial: defaults::BACKOFF_INITIAL,
+            max: defaults::BACKOFF_MAX,
         }
     }
 }
@@ -76,9 +58,9 @@ impl ClientConfig {
             url: url.into(),
             name: generated_name(),
             headers: Vec::new(),
-            count: 3,
+            count: defaults::ECHO_COUNT,
             duration: None,
-            timeout: Duration::from_secs(10),
+            timeout: defaults::CLIENT_TIMEOUT,
             ping_interval: defaults::PING_INTERVAL,
             reconnect: None,
             max_message_size: defaults::MAX_MESSAGE_SIZE * defaults::CLIENT_MESSAGE_SIZE_FACTOR,
@@ -102,17 +84,6 @@ pub fn url_from_parts(server: &str, port: u16, path: &str) -> String {
     };
     format!("ws://{host}:{port}{path}")
 }
-
-/// The multilingual data the Echo requests carry, taken in turn.
-pub const GREETINGS: [&str; 7] = [
-    "Hello",
-    "Bonjour",
-    "Hola",
-    "こんにちは",
-    "Ciao",
-    "안녕하세요",
-    "你好",
-];
 
 #[cfg(test)]
 mod tests {

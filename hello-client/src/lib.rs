@@ -1,25 +1,22 @@
 //! The reference Hello WebSocket client.
 //!
 //! # Layout
-//! - [`bench`]: load for measuring a server (`hello-client bench`).
-//! - [`check`]: the conformance suite that judges any server (`hello-client check`).
 //! - [`config`]: settings; every timing is one of them.
-//! - [`connection`]: the TCP connection, TLS for `wss://`, and the handshake with `WhoAmI`
-//!   and extra headers. TLS configuration itself lives in the `hello-tls` crate.
 //! - [`run`]: one run: Echo requests in flight, Kiss answers, Pings, the closing handshake.
-//! - `locale`: this system's locale and time zone, for the Kiss answer.
+//!
+//! Connecting (TCP, TLS for `wss://`, the handshake with `WhoAmI` and extra headers) and this
+//! host's Kiss answer live in `hello-net`; the binary's `check` and `bench` subcommands run the
+//! harness in `hello-check`.
 
-pub mod bench;
-pub mod check;
 pub mod config;
-pub mod connection;
-mod locale;
 pub mod run;
 
-pub use config::{Backoff, ClientConfig, TlsSettings};
-pub use connection::{ConnectOptions, Connection, Handshake, connect, connect_over};
-pub use locale::local_kiss_response;
-pub use run::{RunReport, run, tls_for_url};
+pub use config::{Backoff, ClientConfig};
+pub use hello_net::{
+    ConnectError, ConnectOptions, Connection, Handshake, TlsSettings, connect, connect_over,
+    local_kiss_response,
+};
+pub use run::{RunReport, run};
 
 /// Why a client run failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,4 +33,13 @@ pub enum ClientError {
     /// The server went away before the run was over.
     #[error("the server went away: {0}")]
     ServerGone(String),
+}
+
+impl From<ConnectError> for ClientError {
+    fn from(error: ConnectError) -> Self {
+        match error {
+            ConnectError::Failed(what) => ClientError::Connect(what),
+            ConnectError::Refused { url, status } => ClientError::Refused { url, status },
+        }
+    }
 }

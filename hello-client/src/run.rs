@@ -12,11 +12,11 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
+use hello_net::{ConnectOptions, Connection, Handshake, connect, local_kiss_response, tls_for_url};
+use hello_protocol::GREETINGS;
+
 use crate::ClientError;
-use crate::config::{ClientConfig, GREETINGS, TlsSettings};
-use crate::connection::{ConnectOptions, Connection, Handshake, connect};
-use crate::locale::local_kiss_response;
-use hello_tls::ServerTrust;
+use crate::config::ClientConfig;
 
 /// What a successful run saw.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,7 +92,7 @@ pub async fn run(
         };
         let connected = match connect(&options).await {
             Ok(connected) => Ok(connected),
-            Err(error) if report.handshakes.is_empty() => return Err(error),
+            Err(error) if report.handshakes.is_empty() => return Err(error.into()),
             Err(error) => Err(error.to_string()),
         };
         let end = match connected {
@@ -145,28 +145,6 @@ pub async fn run(
         "run complete"
     );
     Ok(report)
-}
-
-/// The TLS configuration when the URL is `wss://`, built once for every (re)connection.
-///
-/// # Errors
-/// Certificate or key files that cannot be used, as [`ClientError::Connect`].
-pub fn tls_for_url(
-    url: &str,
-    tls: &TlsSettings,
-) -> Result<Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>, ClientError> {
-    if !url.starts_with("wss://") {
-        return Ok(None);
-    }
-    if tls.trust == ServerTrust::Insecure {
-        tracing::warn!(
-            "--insecure: the server's certificate is NOT verified; anyone on the path can \
-             impersonate it. For testing only."
-        );
-    }
-    hello_tls::client_config(&tls.trust, tls.identity.as_ref())
-        .map(Some)
-        .map_err(|error| ClientError::Connect(format!("{url}: TLS: {error}")))
 }
 
 async fn sleep_until_optional(deadline: Option<Instant>) {

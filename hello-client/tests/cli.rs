@@ -1,10 +1,14 @@
 //! The `hello-client` binary as a user runs it, against the real server.
 
+// The harness's test helpers serve the client's tests as they are.
+#[path = "../../hello-check/tests/common/mod.rs"]
+mod common;
+
 use std::process::Command;
 use std::time::Duration;
 
-use hello_server::{Server, ServerConfig};
-use tokio::net::TcpListener;
+use common::reference_server;
+use hello_server::ServerConfig;
 
 fn client(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hello-client"));
@@ -25,15 +29,13 @@ async fn output_of(command: Command) -> std::process::Output {
 
 #[tokio::test]
 async fn a_clean_run_prints_the_exchange_and_exits_0() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
     // Kiss requests well within the run; no Ping is needed, so none can be answered late.
-    let server = Server::new(ServerConfig {
+    let server = reference_server(ServerConfig {
         kiss_interval: Duration::from_millis(100),
         ..ServerConfig::default()
     })
-    .unwrap();
-    let serving = tokio::spawn(server.run(listener, std::future::pending()));
+    .await;
+    let port = server.addr().port().to_string();
     let mut command = client(&[
         "--count",
         "7",
@@ -66,7 +68,7 @@ async fn a_clean_run_prints_the_exchange_and_exits_0() {
             "{expected:?} missing from:\n{stdout}"
         );
     }
-    serving.abort();
+    server.shutdown().await;
 }
 
 #[tokio::test]
@@ -89,10 +91,8 @@ async fn a_malformed_header_is_a_usage_error() {
 
 #[tokio::test]
 async fn bench_prints_json_and_its_exit_status_tells_errors() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/ws", listener.local_addr().unwrap());
-    let server = Server::new(ServerConfig::default()).unwrap();
-    let serving = tokio::spawn(server.run(listener, std::future::pending()));
+    let server = reference_server(ServerConfig::default()).await;
+    let url = format!("ws://{}/ws", server.addr());
     let output = output_of(client(&[
         "bench",
         "--url",
@@ -122,5 +122,5 @@ async fn bench_prints_json_and_its_exit_status_tells_errors() {
     .await;
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not an echoed request"));
-    serving.abort();
+    server.shutdown().await;
 }

@@ -1,32 +1,27 @@
 //! The client against the real server and against fake servers that misbehave on purpose,
 //! over real sockets on 127.0.0.1, port 0, with short intervals.
 
+// The harness's test helpers serve the client's tests as they are.
+#[path = "../../hello-check/tests/common/mod.rs"]
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{WAIT, fake_server, reference_server};
 use futures_util::{SinkExt, StreamExt};
 use hello_client::{
     Backoff, ClientConfig, ClientError, ConnectOptions, connect, local_kiss_response, run,
 };
 use hello_protocol::{EchoRequest, EchoResponse, ErrorResponse, KissRequest, encode};
-use hello_server::{Server, ServerConfig, SessionRegistry};
+use hello_server::{Endpoint, RunningServer, Server, ServerConfig, SessionRegistry};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use uuid::Uuid;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-struct TestServer {
-    addr: SocketAddr,
-    registry: SessionRegistry,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
-}
 
 /// Pings often enough to count a few in a one-second run, with a pong timeout long against the
 /// work of answering one, even in a debug build on a busy core.
@@ -40,31 +35,10 @@ fn fast_server() -> ServerConfig {
     }
 }
 
-async fn start_server_on(listener: TcpListener, config: ServerConfig) -> TestServer {
-    let addr = listener.local_addr().unwrap();
-    let server = Server::new(config).unwrap();
-    let registry = server.registry();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server.run(listener, async {
-        let _ = stopped.await;
-    }));
-    TestServer {
-        addr,
-        registry,
-        stop,
-        task,
-    }
-}
-
-async fn start_server(config: ServerConfig) -> TestServer {
-    start_server_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), config).await
-}
-
-impl TestServer {
-    async fn shutdown(self) {
-        let _ = self.stop.send(());
-        timeout(WAIT, self.task).await.unwrap().unwrap();
-    }
+async fn start_server_on(listener: TcpListener, config: ServerConfig) -> RunningServer {
+    Server::new(config)
+        .unwrap()
+        .spawn(vec![Endpoint::Plain(listener)])
 }
 
 fn client_of(addr: SocketAddr) -> ClientConfig {
@@ -85,10 +59,10 @@ fn never() -> std::future::Pending<()> {
 
 #[tokio::test]
 async fn a_run_against_the_real_server_is_clean() {
-    let server = start_server(fast_server()).await;
+    let server = reference_server(fast_server()).await;
     let config = ClientConfig {
         count: 200,
-        ..client_of(server.addr)
+        ..client_of(server.addr())
     };
     let report = timeout(WAIT, run(&config, never())).await.unwrap().unwrap();
     assert_eq!(report.echoes_answered, 200);
@@ -102,24 +76,24 @@ async fn a_run_against_the_real_server_is_clean() {
     let session_id: Uuid = handshake.session_id().unwrap().parse().unwrap();
     assert_eq!(session_id.get_version_num(), 4);
     // The client closed with 1000 and the server saw it go; pings answered meant no eviction.
-    assert!(server.registry.wait_until(WAIT, |r| r.is_empty()).await);
+    assert!(server.registry().wait_until(WAIT, |r| r.is_empty()).await);
     server.shutdown().await;
 }
 
 #[tokio::test]
 async fn the_kiss_answer_reaches_the_server_session() {
-    let server = start_server(fast_server()).await;
+    let server = reference_server(fast_server()).await;
     let config = ClientConfig {
         duration: None,
-        ..client_of(server.addr)
+        ..client_of(server.addr())
     };
-    let registry = server.registry.clone();
+    let registry = server.registry().clone();
     let stop = async move {
         registry
             .wait_until(WAIT, |r| r.sessions().iter().any(|s| s.kiss_count > 0))
             .await;
     };
-    let sessions = server.registry.clone();
+    let sessions = server.registry().clone();
     let watcher = tokio::spawn(async move {
         sessions
             .wait_until(WAIT, |r| r.sessions().iter().any(|s| s.last_kiss.is_some()))
@@ -199,55 +173,47 @@ enum Fault {
 
 /// A server that answers Echo requests with `fault`, sends one Kiss at once when `kiss` is
 /// set, and never pings.
-async fn fake_server(fault: Fault, kiss: bool) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
-                    return;
-                };
-                if kiss {
-                    let facts = KissRequest {
-                        os_name: "FakeOS".into(),
-                        os_version: "1".into(),
-                        os_release: "1.0".into(),
-                        os_architecture: "fake64".into(),
-                    };
-                    let _ = ws.send(Message::Text(encode(&facts).into())).await;
-                }
-                while let Some(Ok(message)) = ws.next().await {
-                    let Message::Text(text) = message else {
-                        continue;
-                    };
-                    let Ok(mut request) = serde_json::from_str::<EchoRequest>(&text) else {
-                        continue;
-                    };
-                    let reply = match fault {
-                        Fault::None => {
-                            encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"))
-                        }
-                        Fault::AltersData => {
-                            request.data = request.data.to_uppercase() + "!";
-                            encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"))
-                        }
-                        Fault::WrongId => {
-                            request.id += 1000;
-                            encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"))
-                        }
-                        Fault::NeverAnswers => continue,
-                        Fault::Answers400 => encode(&ErrorResponse::bad_request("no")),
-                        Fault::SendsGarbage => "{\"surprise\": true}".to_owned(),
-                    };
-                    if ws.send(Message::Text(reply.into())).await.is_err() {
-                        return;
-                    }
-                }
-            });
+async fn faulty_server(fault: Fault, kiss: bool) -> SocketAddr {
+    fake_server(move |tcp| async move {
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+            return;
+        };
+        if kiss {
+            let facts = KissRequest {
+                os_name: "FakeOS".into(),
+                os_version: "1".into(),
+                os_release: "1.0".into(),
+                os_architecture: "fake64".into(),
+            };
+            let _ = ws.send(Message::Text(encode(&facts).into())).await;
         }
-    });
-    addr
+        while let Some(Ok(message)) = ws.next().await {
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let Ok(mut request) = serde_json::from_str::<EchoRequest>(&text) else {
+                continue;
+            };
+            let reply = match fault {
+                Fault::None => encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE")),
+                Fault::AltersData => {
+                    request.data = request.data.to_uppercase() + "!";
+                    encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"))
+                }
+                Fault::WrongId => {
+                    request.id += 1000;
+                    encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"))
+                }
+                Fault::NeverAnswers => continue,
+                Fault::Answers400 => encode(&ErrorResponse::bad_request("no")),
+                Fault::SendsGarbage => "{\"surprise\": true}".to_owned(),
+            };
+            if ws.send(Message::Text(reply.into())).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await
 }
 
 async fn failure_against(
@@ -255,7 +221,7 @@ async fn failure_against(
     kiss: bool,
     config: impl FnOnce(ClientConfig) -> ClientConfig,
 ) -> ClientError {
-    let addr = fake_server(fault, kiss).await;
+    let addr = faulty_server(fault, kiss).await;
     let config = config(client_of(addr));
     timeout(WAIT, run(&config, never()))
         .await
@@ -323,7 +289,7 @@ async fn a_run_with_a_duration_and_no_kiss_fails() {
 
 #[tokio::test]
 async fn a_silent_server_is_noticed() {
-    let addr = fake_server(Fault::None, true).await;
+    let addr = faulty_server(Fault::None, true).await;
     let config = ClientConfig {
         ping_interval: Duration::from_millis(50),
         ..client_of(addr)
@@ -348,12 +314,12 @@ async fn an_unreachable_server_fails_to_connect() {
 
 #[tokio::test]
 async fn a_server_going_away_fails_the_run_without_reconnect() {
-    let server = start_server(fast_server()).await;
+    let server = reference_server(fast_server()).await;
     let config = ClientConfig {
         duration: Some(Duration::from_secs(5)),
-        ..client_of(server.addr)
+        ..client_of(server.addr())
     };
-    let registry = server.registry.clone();
+    let registry = server.registry().clone();
     let client = tokio::spawn(async move { run(&config, never()).await });
     assert!(registry.wait_until(WAIT, |r| r.len() == 1).await);
     server.shutdown().await;
@@ -366,8 +332,8 @@ async fn a_server_going_away_fails_the_run_without_reconnect() {
 
 #[tokio::test]
 async fn reconnect_rides_out_a_server_restart() {
-    let first = start_server(fast_server()).await;
-    let addr = first.addr;
+    let first = reference_server(fast_server()).await;
+    let addr = first.addr();
     // The run ends once the reconnected session has answered a Kiss, which the second server
     // sends a second after the handshake, long after its answers to the requests the client
     // sends again on connecting: when, is the test's to say, not a duration's that a slow
@@ -388,7 +354,7 @@ async fn reconnect_rides_out_a_server_restart() {
         }),
         ..client_of(addr)
     };
-    let registry = first.registry.clone();
+    let registry = first.registry().clone();
     let client = tokio::spawn(async move { run(&config, reconnected).await });
     assert!(registry.wait_until(WAIT, |r| r.len() == 1).await);
     first.shutdown().await;
@@ -401,7 +367,7 @@ async fn reconnect_rides_out_a_server_restart() {
         },
     )
     .await;
-    second_started.send(second.registry.clone()).unwrap();
+    second_started.send(second.registry().clone()).unwrap();
     let report = timeout(WAIT, client).await.unwrap().unwrap().unwrap();
     assert_eq!(report.handshakes.len(), 2, "{report:?}");
     assert_eq!(report.echoes_answered, 3);

@@ -1,30 +1,30 @@
 //! wss end to end: the client and the server over TLS with certificates generated for the test,
 //! the ways a client must refuse a server, mutual TLS, and bad input on both ports.
 
+// The harness's test helpers serve the client's tests as they are.
+#[path = "../../hello-check/tests/common/mod.rs"]
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use common::WAIT;
 use hello_client::{ClientConfig, ClientError, RunReport, TlsSettings, run};
-use hello_server::{Endpoint, Server, ServerConfig, SessionRegistry, Transport};
+use hello_server::{Endpoint, RunningServer, Server, ServerConfig, SessionRegistry, Transport};
 use hello_tls::certs::{CertFiles, ensure_certs, ensure_certs_valid};
 use hello_tls::{ClientAuth, Identity, ServerTrust, Validity, server_config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
-
-const WAIT: Duration = Duration::from_secs(10);
 
 /// A server with a plain and a TLS endpoint.
 struct TlsServer {
     plain: SocketAddr,
     tls: SocketAddr,
     registry: SessionRegistry,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
+    running: RunningServer,
 }
 
 impl TlsServer {
@@ -48,24 +48,17 @@ impl TlsServer {
             ..ServerConfig::default()
         })
         .unwrap();
-        let registry = server.registry();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let endpoints = vec![Endpoint::Plain(plain), Endpoint::Tls(tls, acceptor)];
-        let task = tokio::spawn(server.serve(endpoints, async {
-            let _ = stopped.await;
-        }));
+        let running = server.spawn(vec![Endpoint::Plain(plain), Endpoint::Tls(tls, acceptor)]);
         TlsServer {
             plain: plain_addr,
             tls: tls_addr,
-            registry,
-            stop,
-            task,
+            registry: running.registry().clone(),
+            running,
         }
     }
 
     async fn shutdown(self) {
-        let _ = self.stop.send(());
-        timeout(WAIT, self.task).await.unwrap().unwrap();
+        timeout(WAIT, self.running.shutdown()).await.unwrap();
     }
 }
 

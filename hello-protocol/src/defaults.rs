@@ -41,3 +41,30 @@ pub const SESSION_ID_HEADER: &str = "X-Session-Id";
 
 /// Close reason sent with code 1008 when a session is evicted.
 pub const PONG_TIMEOUT_REASON: &str = "pong timeout";
+
+// The reference implementation's own settings: each default is set here once, and the
+// binaries' flags and the configs' `Default` take it from here.
+
+/// How long a closing session waits for the peer's Close, and for its last frames to go out.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a server's shutdown waits for every session to finish closing.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Sessions a server serves at once; further handshakes are answered 503.
+pub const MAX_CONNECTIONS: usize = 10_000;
+/// Messages of one session a server reads and answers before writing the answers out.
+pub const BATCH_LEN: usize = 64;
+/// How long a client waits for the connection, for each answer, and for the server's Close.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many Echo requests a client run sends, all in flight together.
+pub const ECHO_COUNT: u64 = 3;
+/// A reconnecting client's first pause; it doubles on each failed try, up to the next.
+pub const BACKOFF_INITIAL: Duration = Duration::from_millis(200);
+/// A reconnecting client's longest pause.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// How late the server suite lets a timed event (Kiss, Ping, eviction) be and still pass.
+pub const CHECK_SLACK: Duration = Duration::from_secs(1);
+/// How long the client suite waits for its clients to come and finish.
+pub const CLIENT_SUITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Echo requests the client suite receives within this time of each other are answered
+/// together, in reverse order.
+pub const REORDER_WINDOW: Duration = Duration::from_millis(20);

@@ -9,9 +9,7 @@
 //!   ([`decode_client_message`]) and on the client's ([`decode_server_message`]).
 //! - [`defaults`]: ports, path, intervals, limits and header names.
 //! - [`locale`]: turning a POSIX locale and a time zone into a Kiss response.
-//! - [`conformance`]: the reports both conformance suites write (lines, JSON, JUnit XML).
 
-pub mod conformance;
 pub mod decode;
 pub mod defaults;
 pub mod locale;
@@ -22,6 +20,6 @@ pub use decode::{
     decode_server_message,
 };
 pub use message::{
-    EchoRequest, EchoResponse, EchoResult, ErrorResponse, KissRequest, KissResponse, ResultKv,
-    encode, encode_echo_answer,
+    EchoRequest, EchoResponse, EchoResult, ErrorResponse, GREETINGS, KissRequest, KissResponse,
+    ResultKv, encode, encode_echo_answer,
 };

@@ -48,6 +48,20 @@ pub fn kiss_response(locale: Option<&str>, time_zone: Option<&str>) -> KissRespo
     }
 }
 
+/// Whether `name` is an IANA time zone name such as `Europe/Paris`, `Etc/GMT+5` or `UTC`, as
+/// opposed to a POSIX rule such as `CET-1CEST` or a path such as `/etc/localtime`. A client
+/// sends only such names; the judge of clients accepts only such names.
+pub fn is_iana_name(name: &str) -> bool {
+    matches!(name, "UTC" | "GMT")
+        || (name.contains('/')
+            && name.split('/').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_+-".contains(c))
+            }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +103,26 @@ mod tests {
             Some("ja_JP.UTF-8")
         );
         assert_eq!(effective_locale([None, Some("")]), None);
+    }
+
+    #[test]
+    fn iana_names_are_told_from_posix_rules_and_paths() {
+        for name in [
+            "Europe/Paris",
+            "America/Argentina/Buenos_Aires",
+            "Etc/GMT+5",
+            "UTC",
+        ] {
+            assert!(is_iana_name(name), "{name}");
+        }
+        for rule in [
+            "CET-1CEST",
+            "",
+            "/etc/localtime",
+            "EST5EDT,M3.2.0",
+            "Europe//Paris",
+        ] {
+            assert!(!is_iana_name(rule), "{rule}");
+        }
     }
 }

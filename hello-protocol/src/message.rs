@@ -159,3 +159,15 @@ pub fn encode<T: Serialize>(message: &T) -> String {
     // serde_json's serializer has no failure path.
     serde_json::to_string(message).expect("protocol messages always serialize")
 }
+
+/// Multilingual data for Echo requests, taken in turn by the reference client and used by the
+/// server suite: text that a server must give back code point for code point.
+pub const GREETINGS: [&str; 7] = [
+    "Hello",
+    "Bonjour",
+    "Hola",
+    "こんにちは",
+    "Ciao",
+    "안녕하세요",
+    "你好",
+];

@@ -7,16 +7,22 @@
 //!
 //! Load it with `hello-client bench --frame-echo`, which takes each echoed request as its answer.
 
-use std::net::SocketAddr;
+use std::error::Error;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use hello_net::{Accepted, Endpoint, accept_loop, process::shutdown_signal};
 use hello_tls::{CertFiles, ClientAuth, Identity};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long a handshake, TLS and WebSocket, may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A frame-echo WebSocket server, the ceiling for benchmarks.
 #[derive(Debug, Parser)]
@@ -39,11 +45,11 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> Result<(), Box<dyn Error>> {
     let args = Args::parse();
+    let shutdown = shutdown_signal();
     let plain = TcpListener::bind((args.host.as_str(), args.port)).await?;
-    println!("listening on ws://{}/ws", plain.local_addr()?);
-    tokio::spawn(accept_loop(plain, None));
+    let mut endpoints = vec![Endpoint::Plain(plain)];
     if args.tls {
         let files = CertFiles::new(&args.certs_dir);
         hello_tls::ensure_certs(&files, &[], false)?;
@@ -53,36 +59,30 @@ async fn main() -> anyhow::Result<()> {
         };
         let acceptor = TlsAcceptor::from(hello_tls::server_config(&identity, &ClientAuth::None)?);
         let secure = TcpListener::bind((args.host.as_str(), args.tls_port)).await?;
-        println!("listening on wss://{}/ws", secure.local_addr()?);
-        tokio::spawn(accept_loop(secure, Some(acceptor)));
+        endpoints.push(Endpoint::Tls(secure, acceptor));
     }
-    tokio::signal::ctrl_c().await?;
+    let tasks = TaskTracker::new();
+    let stop = CancellationToken::new();
+    for endpoint in endpoints {
+        if let Some(url) = endpoint.url("/ws") {
+            println!("listening on {url}");
+        }
+        tasks.spawn(accept_loop(
+            endpoint,
+            HANDSHAKE_TIMEOUT,
+            tasks.clone(),
+            stop.clone(),
+            echo_frames,
+        ));
+    }
+    shutdown.await;
+    stop.cancel();
     Ok(())
 }
 
-async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>) {
-    loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            match tls {
-                None => echo_frames(stream, peer).await,
-                Some(acceptor) => {
-                    if let Ok(stream) = acceptor.accept(stream).await {
-                        echo_frames(stream, peer).await;
-                    }
-                }
-            }
-        });
-    }
-}
-
 /// Sends every data frame back, flushing once per batch of frames that are already read.
-async fn echo_frames<S: AsyncRead + AsyncWrite + Unpin>(stream: S, _peer: SocketAddr) {
-    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+async fn echo_frames(accepted: Accepted) {
+    let Ok(mut ws) = tokio_tungstenite::accept_async(accepted.stream).await else {
         return;
     };
     while let Some(Ok(message)) = ws.next().await {

@@ -43,11 +43,11 @@ impl Default for ServerConfig {
             pong_timeout: defaults::PONG_TIMEOUT,
             kiss_interval: defaults::KISS_INTERVAL,
             handshake_timeout: defaults::HANDSHAKE_TIMEOUT,
-            close_timeout: Duration::from_secs(2),
-            shutdown_timeout: Duration::from_secs(5),
-            max_connections: 10_000,
+            close_timeout: defaults::CLOSE_TIMEOUT,
+            shutdown_timeout: defaults::SHUTDOWN_TIMEOUT,
+            max_connections: defaults::MAX_CONNECTIONS,
             max_message_size: defaults::MAX_MESSAGE_SIZE,
-            batch_len: 64,
+            batch_len: defaults::BATCH_LEN,
             read_buffer_size: defaults::READ_BUFFER_SIZE,
         }
     }

@@ -1,18 +1,18 @@
 //! The reference Hello WebSocket server.
 //!
 //! # Layout
-//! - [`check`]: the conformance suite that judges any client (`hello-server check`).
 //! - [`config`]: settings and their validation; every timing is one of them.
-//! - [`server`]: accepting connections on plain and TLS endpoints, the connection limit,
-//!   graceful shutdown.
+//! - [`server`]: serving endpoints, the connection limit, graceful shutdown.
 //! - `session`: one connection, from the handshake to the close: Echo, Kiss, Ping and eviction.
 //! - [`registry`]: the sessions held right now and why each one ended.
-//! - `host_facts`: the host's OS facts for the Kiss request.
+//! - `shared`: what every connection task shares.
 //!
-//! TLS configuration and certificates live in the `hello-tls` crate.
+//! Endpoints, the accept loop, the handshake headers and the host's facts live in `hello-net`;
+//! TLS configuration and certificates in `hello-tls`; the binary's `check` subcommand runs the
+//! client suite of `hello-check`.
 //!
 //! ```no_run
-//! # async fn example() -> anyhow::Result<()> {
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use hello_server::{Server, ServerConfig};
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let server = Server::new(ServerConfig::default())?;
@@ -21,13 +21,13 @@
 //! # }
 //! ```
 
-pub mod check;
 pub mod config;
-mod host_facts;
 pub mod registry;
 pub mod server;
 mod session;
+mod shared;
 
 pub use config::{ConfigError, ServerConfig};
+pub use hello_net::Endpoint;
 pub use registry::{EndReason, SessionInfo, SessionRegistry, Transport};
-pub use server::{Endpoint, Server};
+pub use server::{RunningServer, Server};

@@ -10,7 +10,7 @@ use hello_protocol::KissResponse;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-pub use crate::session::Transport;
+pub use hello_net::Transport;
 
 /// What the server knows of one session.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,33 +2,22 @@
 //! shutdown.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
+use hello_net::{Endpoint, accept_loop, host_kiss_request};
 use hello_protocol::encode;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio::time::{Instant, timeout_at};
-use tokio_rustls::TlsAcceptor;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{ConfigError, ServerConfig};
-use crate::host_facts::host_kiss_request;
 use crate::registry::SessionRegistry;
-use crate::session::{Transport, serve_connection};
-
-/// What every connection task shares.
-pub(crate) struct Shared {
-    pub(crate) config: ServerConfig,
-    pub(crate) websocket_config: WebSocketConfig,
-    pub(crate) registry: SessionRegistry,
-    /// The host's Kiss request, encoded once: it is the same for every session.
-    pub(crate) kiss_request: Utf8Bytes,
-    pub(crate) shutdown: CancellationToken,
-}
+use crate::session::serve_connection;
+use crate::shared::Shared;
 
 /// A Hello WebSocket server: build it, keep a [`SessionRegistry`] handle if you want to look
 /// inside, then [`Server::run`] it on a bound listener.
@@ -70,6 +59,23 @@ impl Server {
         self.serve(vec![Endpoint::Plain(listener)], shutdown).await;
     }
 
+    /// Serves `endpoints` in a task of its own until [`RunningServer::stop`]: the way a test or a
+    /// program that embeds the server starts one.
+    pub fn spawn(self, endpoints: Vec<Endpoint>) -> RunningServer {
+        let addr = endpoints
+            .first()
+            .and_then(|endpoint| endpoint.local_addr().ok());
+        let registry = self.registry();
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(self.serve(endpoints, stop.clone().cancelled_owned()));
+        RunningServer {
+            addr,
+            registry,
+            stop,
+            task,
+        }
+    }
+
     /// Serves every endpoint until `shutdown` completes; then stops accepting, sends Close 1001
     /// to every session and waits up to the shutdown timeout for them to finish.
     ///
@@ -81,12 +87,18 @@ impl Server {
         let tasks = TaskTracker::new();
         let stop_accepting = CancellationToken::new();
         for endpoint in endpoints {
+            let shared = Arc::clone(&shared);
+            let connection_limit = Arc::clone(&connection_limit);
             tasks.spawn(accept_loop(
                 endpoint,
-                shared.clone(),
-                connection_limit.clone(),
+                shared.config.handshake_timeout,
                 tasks.clone(),
                 stop_accepting.clone(),
+                move |accepted| {
+                    // Without a place under the limit the handshake is answered 503.
+                    let permit = Arc::clone(&connection_limit).try_acquire_owned().ok();
+                    serve_connection(accepted, permit, Arc::clone(&shared))
+                },
             ));
         }
         shutdown.await;
@@ -106,105 +118,41 @@ impl Server {
     }
 }
 
-/// A listening socket and what runs over it.
-pub enum Endpoint {
-    /// `ws://`
-    Plain(TcpListener),
-    /// `wss://`, with this TLS configuration.
-    Tls(TcpListener, TlsAcceptor),
+/// A server serving in a task of its own (see [`Server::spawn`]).
+pub struct RunningServer {
+    addr: Option<SocketAddr>,
+    registry: SessionRegistry,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
 }
 
-impl Endpoint {
-    /// The listener, and the TLS configuration when there is one.
-    pub fn into_parts(self) -> (TcpListener, Option<TlsAcceptor>) {
-        match self {
-            Endpoint::Plain(listener) => (listener, None),
-            Endpoint::Tls(listener, acceptor) => (listener, Some(acceptor)),
-        }
+impl RunningServer {
+    /// The address of its first endpoint.
+    ///
+    /// # Panics
+    /// When it was spawned without endpoints.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr.expect("a server spawned with an endpoint")
     }
 
-    /// The URL clients reach it at, e.g. `wss://127.0.0.1:9886/ws`.
-    pub fn describe(&self, path: &str) -> Option<String> {
-        let (listener, scheme) = match self {
-            Endpoint::Plain(listener) => (listener, "ws"),
-            Endpoint::Tls(listener, _) => (listener, "wss"),
-        };
-        let address = listener.local_addr().ok()?;
-        Some(format!("{scheme}://{address}{path}"))
+    /// The sessions it holds.
+    pub fn registry(&self) -> &SessionRegistry {
+        &self.registry
     }
-}
 
-async fn accept_loop(
-    endpoint: Endpoint,
-    shared: Arc<Shared>,
-    connection_limit: Arc<Semaphore>,
-    tasks: TaskTracker,
-    stop_accepting: CancellationToken,
-) {
-    let (listener, tls) = endpoint.into_parts();
-    loop {
-        let accepted = tokio::select! {
-            () = stop_accepting.cancelled() => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, peer)) => {
-                let _ = stream.set_nodelay(true);
-                let permit = connection_limit.clone().try_acquire_owned().ok();
-                let deadline = Instant::now() + shared.config.handshake_timeout;
-                let shared = shared.clone();
-                match tls.clone() {
-                    None => tasks.spawn(serve_connection(
-                        stream,
-                        peer,
-                        Transport::Plain,
-                        deadline,
-                        permit,
-                        shared,
-                    )),
-                    Some(acceptor) => tasks.spawn(async move {
-                        if let Some((stream, transport)) =
-                            accept_tls(&acceptor, stream, peer, deadline).await
-                        {
-                            serve_connection(stream, peer, transport, deadline, permit, shared)
-                                .await;
-                        }
-                    }),
-                };
-            }
-            Err(error) => {
-                tracing::warn!(%error, "accept failed; retrying shortly");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
+    /// Starts the graceful shutdown of [`Server::serve`], without waiting for it.
+    pub fn stop(&self) {
+        self.stop.cancel();
     }
-}
 
-/// The TLS handshake, within the connection's handshake deadline. Failures are logged here:
-/// they are the client's, and cost the server nothing more.
-async fn accept_tls(
-    acceptor: &TlsAcceptor,
-    stream: TcpStream,
-    peer: std::net::SocketAddr,
-    deadline: Instant,
-) -> Option<(tokio_rustls::server::TlsStream<TcpStream>, Transport)> {
-    match timeout_at(deadline, acceptor.accept(stream)).await {
-        Ok(Ok(stream)) => {
-            let client_cert = stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|chain| chain.first())
-                .and_then(hello_tls::peer_common_name);
-            Some((stream, Transport::Tls { client_cert }))
-        }
-        Ok(Err(error)) => {
-            tracing::info!(%peer, %error, "TLS handshake failed");
-            None
-        }
-        Err(_) => {
-            tracing::info!(%peer, "TLS handshake timed out");
-            None
-        }
+    /// Shuts down gracefully and waits until the server's task is over.
+    ///
+    /// # Panics
+    /// When the server's task panicked.
+    pub async fn shutdown(self) {
+        self.stop();
+        self.task
+            .await
+            .expect("the server's task ends without a panic");
     }
 }

@@ -8,7 +8,6 @@
 //! than a batch of answers for it; the timers keep running and evict it once its Pongs stop.
 //! Nothing is handed to another task, so serving a message wakes no other thread.
 
-use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -16,6 +15,7 @@ use std::time::SystemTime;
 use std::future::poll_fn;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use hello_net::{Accepted, handshake, is_disconnect};
 use hello_protocol::{
     ClientMessage, ErrorResponse, decode_client_message, defaults, encode, encode_echo_answer,
 };
@@ -23,42 +23,31 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::error::ProtocolError;
-use tokio_tungstenite::tungstenite::handshake::server::{
-    ErrorResponse as HttpError, Request, Response,
-};
-use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes};
 use uuid::Uuid;
 
 use crate::registry::{EndReason, SessionGuard, SessionInfo};
-use crate::server::Shared;
-
-/// How a session reached the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Transport {
-    /// `ws://`
-    Plain,
-    /// `wss://`, with the subject CN of the client's certificate under mutual TLS.
-    Tls { client_cert: Option<String> },
-}
+use crate::shared::Shared;
 
 /// Serves one accepted connection until it ends. Never fails: what goes wrong is logged.
 ///
-/// The WebSocket handshake must be over by `deadline`. `permit` is the connection's place under
-/// the connection limit; without one the handshake is answered 503.
-pub(crate) async fn serve_connection<S>(
-    stream: S,
-    peer: SocketAddr,
-    transport: Transport,
-    deadline: Instant,
+/// The WebSocket handshake must be over by the connection's deadline. `permit` is the
+/// connection's place under the connection limit; without one the handshake is answered 503.
+pub(crate) async fn serve_connection(
+    accepted: Accepted,
     permit: Option<OwnedSemaphorePermit>,
     shared: Arc<Shared>,
-) where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+) {
+    let Accepted {
+        stream,
+        peer,
+        transport,
+        deadline,
+    } = accepted;
     let id = Uuid::new_v4();
     let mut who_am_i = None;
     let at_capacity = permit.is_none();
@@ -66,34 +55,15 @@ pub(crate) async fn serve_connection<S>(
     // The callback's signature is tungstenite's; its large error type is not ours to box.
     #[allow(clippy::result_large_err)]
     let callback = |request: &Request, mut response: Response| {
-        if request.uri().path() != path {
-            return Err(http_error(
-                StatusCode::NOT_FOUND,
-                "no WebSocket at this path",
-            ));
-        }
+        handshake::require_path(request, path)?;
         if at_capacity {
-            return Err(http_error(
+            return Err(handshake::refusal(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the server is at its connection limit",
             ));
         }
-        who_am_i = request
-            .headers()
-            .get(defaults::WHO_AM_I_HEADER)
-            .and_then(|name| name.to_str().ok())
-            .map(str::trim)
-            .filter(|name| !name.is_empty())
-            .map(str::to_owned);
-        let headers = response.headers_mut();
-        headers.insert(
-            defaults::SVR_HEADER,
-            HeaderValue::from_static(defaults::LANGUAGE_TAG),
-        );
-        headers.insert(
-            defaults::SESSION_ID_HEADER,
-            HeaderValue::from_str(&id.to_string()).expect("a UUID is a valid header value"),
-        );
+        who_am_i = handshake::who_am_i(request);
+        handshake::add_server_headers(&mut response, id);
         Ok(response)
     };
     let handshake = tokio_tungstenite::accept_hdr_async_with_config(
@@ -128,14 +98,8 @@ pub(crate) async fn serve_connection<S>(
     drop(permit);
 }
 
-fn http_error(status: StatusCode, body: &str) -> HttpError {
-    let mut response = HttpError::new(Some(body.to_owned()));
-    *response.status_mut() = status;
-    response
-}
-
 /// How the session loop ended, and what to tell the client.
-enum Ending {
+enum LoopExit {
     /// The client sent Close; tungstenite answers it.
     ClientClosed,
     /// The connection ended without a Close.
@@ -158,19 +122,19 @@ where
         shared: &shared,
     };
     let farewell = match session.run().await {
-        Ending::ClientClosed => {
+        LoopExit::ClientClosed => {
             guard.end(EndReason::ClientClosed);
             None
         }
-        Ending::ServerCloses(reason, code, text) => {
+        LoopExit::ServerCloses(reason, code, text) => {
             guard.end(reason);
             Some(CloseFrame {
                 code,
                 reason: Utf8Bytes::from_static(text),
             })
         }
-        Ending::Vanished => return guard.end(EndReason::ClientVanished),
-        Ending::Broken(error) => return guard.end(EndReason::Error(error)),
+        LoopExit::Vanished => return guard.end(EndReason::ClientVanished),
+        LoopExit::Broken(error) => return guard.end(EndReason::Error(error)),
     };
     // Reading on lets tungstenite answer the client's Close, or see the answer to ours; a
     // client that is not reading gets no longer than the close timeout.
@@ -207,7 +171,7 @@ impl<S> SessionLoop<'_, S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    async fn run(&mut self) -> Ending {
+    async fn run(&mut self) -> LoopExit {
         let config = &self.shared.config;
         let start = Instant::now();
         let mut pings = interval_at(start + config.ping_interval, config.ping_interval);
@@ -240,14 +204,14 @@ where
             };
             let outcome = match event {
                 Event::Shutdown => {
-                    return Ending::ServerCloses(
+                    return LoopExit::ServerCloses(
                         EndReason::Shutdown,
                         CloseCode::Away,
                         "server shutting down",
                     );
                 }
                 Event::PongOverdue => {
-                    return Ending::ServerCloses(
+                    return LoopExit::ServerCloses(
                         EndReason::PongTimeout,
                         CloseCode::Policy,
                         defaults::PONG_TIMEOUT_REASON,
@@ -277,14 +241,14 @@ where
                         None => Ok(()),
                     }
                 }
-                Event::Flushed(Err(error)) => return ending_for(error),
+                Event::Flushed(Err(error)) => return exit_for(error),
                 Event::Input(message) => match self.take_batch(message, &mut pong_deadline) {
                     Ok(()) => Ok(()),
-                    Err(ending) => return ending,
+                    Err(exit) => return exit,
                 },
             };
             if let Err(error) = outcome {
-                return ending_for(error);
+                return exit_for(error);
             }
         }
     }
@@ -295,7 +259,7 @@ where
         &mut self,
         first: Option<Result<Message, WsError>>,
         pong_deadline: &mut Option<Instant>,
-    ) -> Result<(), Ending> {
+    ) -> Result<(), LoopExit> {
         let batch_len = self.shared.config.batch_len;
         let mut next = Some(first);
         let mut taken = 0;
@@ -311,9 +275,9 @@ where
                     // tungstenite queued the Pong; the next flush writes it out.
                     self.unflushed = true;
                 }
-                Some(Ok(Message::Close(_))) => return Err(Ending::ClientClosed),
-                Some(Err(error)) => return Err(ending_for(error)),
-                None => return Err(Ending::Vanished),
+                Some(Ok(Message::Close(_))) => return Err(LoopExit::ClientClosed),
+                Some(Err(error)) => return Err(exit_for(error)),
+                None => return Err(LoopExit::Vanished),
             }
             taken += 1;
             if taken < batch_len && self.held.is_none() {
@@ -325,7 +289,7 @@ where
 
     /// Answers one message from the client: an Echo response, nothing for a Kiss response, an
     /// Error response for anything else.
-    fn answer(&mut self, bytes: &[u8]) -> Result<(), Ending> {
+    fn answer(&mut self, bytes: &[u8]) -> Result<(), LoopExit> {
         let reply = match decode_client_message(bytes) {
             Ok(ClientMessage::Echo(request)) => {
                 encode_echo_answer(&request, Uuid::new_v4(), defaults::LANGUAGE_TAG)
@@ -340,7 +304,7 @@ where
             }
         };
         self.hold_unless_sent(Message::Text(reply.into()))
-            .map_err(ending_for)
+            .map_err(exit_for)
     }
 
     /// Sends an answer, or holds it until the buffer has been written out.
@@ -382,38 +346,24 @@ where
 }
 
 /// What a read error means for the session (PROTOCOL.md, section 6).
-fn ending_for(error: WsError) -> Ending {
+fn exit_for(error: WsError) -> LoopExit {
     match error {
-        error if is_disconnect(&error) => Ending::Vanished,
-        WsError::Utf8(_) => Ending::ServerCloses(
+        error if is_disconnect(&error) => LoopExit::Vanished,
+        WsError::Utf8(_) => LoopExit::ServerCloses(
             EndReason::Error("text message was not valid UTF-8".into()),
             CloseCode::Invalid,
             "text message was not valid UTF-8",
         ),
-        WsError::Capacity(capacity) => Ending::ServerCloses(
+        WsError::Capacity(capacity) => LoopExit::ServerCloses(
             EndReason::Error(capacity.to_string()),
             CloseCode::Size,
             "message too big",
         ),
-        WsError::Protocol(violation) => Ending::ServerCloses(
+        WsError::Protocol(violation) => LoopExit::ServerCloses(
             EndReason::Error(format!("protocol violation: {violation}")),
             CloseCode::Protocol,
             "protocol violation",
         ),
-        other => Ending::Broken(other.to_string()),
-    }
-}
-
-/// A connection that ended under the peer's feet, as opposed to one it broke the protocol on.
-pub(crate) fn is_disconnect(error: &WsError) -> bool {
-    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
-    match error {
-        WsError::ConnectionClosed | WsError::AlreadyClosed => true,
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => true,
-        WsError::Io(error) => matches!(
-            error.kind(),
-            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
-        ),
-        _ => false,
+        other => LoopExit::Broken(other.to_string()),
     }
 }

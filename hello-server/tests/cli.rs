@@ -1,15 +1,15 @@
 //! The `hello-server` binary as a user runs it: flags, the listening line, SIGTERM.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
 
+use common::WAIT;
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-
-const WAIT: Duration = Duration::from_secs(10);
 
 fn server(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hello-server"));
@@ -69,6 +69,30 @@ fn nonsense_flags_are_refused_with_a_reason_and_status_2() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(reason), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn check_refuses_what_it_would_ignore_and_lists_its_cases() {
+    // The judge serves no batches and keeps no connection limit: such flags are refused, not
+    // accepted and ignored.
+    for flag in ["--batch-len", "--max-connections", "--read-buffer-size"] {
+        let output = server(&["check", flag, "8"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(flag), "{flag}: {stderr}");
+    }
+    let unknown = server(&["check", "--only", "no-such-case"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no case named"));
+    let list = server(&["check", "--list"]).output().unwrap();
+    assert_eq!(list.status.code(), Some(0));
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        listed.contains("whoami-sent") && listed.contains("closes-1000"),
+        "{listed}"
+    );
 }
 
 #[tokio::test]

@@ -1,11 +1,14 @@
 //! The server over real sockets on 127.0.0.1, port 0, with short intervals, talked to by raw
 //! tokio-tungstenite clients so that every byte on the wire is the test's choice.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::WAIT;
 use futures_util::{SinkExt, StreamExt};
-use hello_server::{EndReason, Server, ServerConfig, SessionRegistry};
+use hello_server::{EndReason, Endpoint, RunningServer, Server, ServerConfig, SessionRegistry};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -20,16 +23,12 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_tungstenite::{WebSocketStream, client_async};
 use uuid::Uuid;
 
-/// A bound on every wait, so a broken server fails a test instead of hanging it.
-const WAIT: Duration = Duration::from_secs(5);
-
 type Ws = WebSocketStream<TcpStream>;
 
 struct TestServer {
     addr: SocketAddr,
     registry: SessionRegistry,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
+    running: RunningServer,
 }
 
 impl TestServer {
@@ -47,18 +46,13 @@ impl TestServer {
 
     async fn start(config: ServerConfig) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = Server::new(config).unwrap();
-        let registry = server.registry();
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(server.run(listener, async {
-            let _ = stopped.await;
-        }));
+        let running = Server::new(config)
+            .unwrap()
+            .spawn(vec![Endpoint::Plain(listener)]);
         TestServer {
-            addr,
-            registry,
-            stop: Some(stop),
-            task,
+            addr: running.addr(),
+            registry: running.registry().clone(),
+            running,
         }
     }
 
@@ -84,9 +78,8 @@ impl TestServer {
         self.open(Some("tester")).await.0
     }
 
-    async fn shutdown(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        timeout(WAIT, self.task).await.unwrap().unwrap();
+    async fn shutdown(self) {
+        timeout(WAIT, self.running.shutdown()).await.unwrap();
     }
 }
 

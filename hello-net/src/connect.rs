@@ -2,10 +2,12 @@
 //! `WhoAmI` and the extra headers, and what the server said in its answer.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hello_protocol::defaults;
+use hello_tls::{Identity, ServerTrust};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpSocket, TcpStream, lookup_host};
 use tokio_rustls::TlsConnector;
@@ -17,7 +19,56 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 use tokio_util::either::Either;
 
-use crate::ClientError;
+/// Why a session could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL is unusable, the server cannot be reached, or TLS failed; the text says which.
+    #[error("cannot connect to {0}")]
+    Failed(String),
+    /// The server answered the handshake with an HTTP status instead of upgrading.
+    #[error("{url} refused the WebSocket handshake with HTTP {status}")]
+    Refused { url: String, status: u16 },
+}
+
+/// TLS for `wss://`: which servers to trust, and the client's own certificate for mutual TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub trust: ServerTrust,
+    pub identity: Option<Identity>,
+}
+
+impl Default for TlsSettings {
+    /// Trust the CA the project generates, `certs/ca.crt`; no client certificate.
+    fn default() -> Self {
+        TlsSettings {
+            trust: ServerTrust::Ca(PathBuf::from("certs").join("ca.crt")),
+            identity: None,
+        }
+    }
+}
+
+/// The rustls configuration for `url`: `None` for `ws://`, made from `tls` for `wss://`. Loud
+/// about `--insecure`.
+///
+/// # Errors
+/// Certificate or key files that cannot be used.
+pub fn tls_for_url(
+    url: &str,
+    tls: &TlsSettings,
+) -> Result<Option<Arc<tokio_rustls::rustls::ClientConfig>>, ConnectError> {
+    if !url.starts_with("wss://") {
+        return Ok(None);
+    }
+    if tls.trust == ServerTrust::Insecure {
+        tracing::warn!(
+            "--insecure: the server's certificate is NOT verified; anyone on the path can \
+             impersonate it. For testing only."
+        );
+    }
+    hello_tls::client_config(&tls.trust, tls.identity.as_ref())
+        .map(Some)
+        .map_err(|error| ConnectError::Failed(format!("{url}: TLS: {error}")))
+}
 
 /// The stream a client session runs over: plain TCP for `ws://`, TLS for `wss://`.
 pub type ClientStream = Either<TcpStream, TlsStream<TcpStream>>;
@@ -71,9 +122,11 @@ pub struct ConnectOptions<'a> {
 /// Connects and completes the handshake, within `options.timeout`.
 ///
 /// # Errors
-/// [`ClientError::Connect`] when the URL is unusable, the server cannot be reached, or refuses
-/// the handshake; the text says which.
-pub async fn connect(options: &ConnectOptions<'_>) -> Result<(Connection, Handshake), ClientError> {
+/// [`ConnectError`] when the URL is unusable, the server cannot be reached, or refuses the
+/// handshake.
+pub async fn connect(
+    options: &ConnectOptions<'_>,
+) -> Result<(Connection, Handshake), ConnectError> {
     connect_over(options, |stream| stream).await
 }
 
@@ -85,11 +138,11 @@ pub async fn connect(options: &ConnectOptions<'_>) -> Result<(Connection, Handsh
 pub async fn connect_over<S>(
     options: &ConnectOptions<'_>,
     wrap: impl FnOnce(ClientStream) -> S,
-) -> Result<(WebSocketStream<S>, Handshake), ClientError>
+) -> Result<(WebSocketStream<S>, Handshake), ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let fail = |what: String| ClientError::Connect(format!("{}: {what}", options.url));
+    let fail = |what: String| ConnectError::Failed(format!("{}: {what}", options.url));
     let mut request = options
         .url
         .into_client_request()
@@ -145,7 +198,7 @@ where
         client_async_with_config(request, wrap(stream), Some(config))
             .await
             .map_err(|error| match error {
-                tokio_tungstenite::tungstenite::Error::Http(response) => ClientError::Refused {
+                tokio_tungstenite::tungstenite::Error::Http(response) => ConnectError::Refused {
                     url: options.url.to_owned(),
                     status: response.status().as_u16(),
                 },

@@ -3,18 +3,21 @@
 //! reference server passes every case, and each broken one fails the right case with a message
 //! that tells an implementer what to fix.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::{fake_server, reference_server};
 use futures_util::{SinkExt, StreamExt};
-use hello_client::TlsSettings;
-use hello_client::check::{CheckConfig, SERVER_CASES, check_server};
-use hello_protocol::conformance::{Report, Verdict, select};
+use hello_check::{
+    Case, Dialect, Report, ServerCase, ServerSuiteConfig, Verdict, run_server_suite, select,
+};
+use hello_net::TlsSettings;
 use hello_protocol::{
     ClientMessage, EchoResponse, ErrorResponse, KissRequest, decode_client_message, encode,
 };
-use hello_server::{Server, ServerConfig};
-use tokio::net::TcpListener;
+use hello_server::ServerConfig;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
@@ -46,15 +49,8 @@ enum Fault {
     NeverEvicts,
 }
 
-async fn fake_server(fault: Fault) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(fake_session(tcp, fault));
-        }
-    });
-    addr
+async fn faulty_server(fault: Fault) -> SocketAddr {
+    fake_server(move |tcp| fake_session(tcp, fault)).await
 }
 
 async fn fake_session(tcp: tokio::net::TcpStream, fault: Fault) {
@@ -163,9 +159,10 @@ fn answer(bytes: &[u8], fault: Fault) -> Option<String> {
     }
 }
 
-fn config_for(addr: SocketAddr) -> CheckConfig {
-    CheckConfig {
+fn config_for(addr: SocketAddr) -> ServerSuiteConfig {
+    ServerSuiteConfig {
         url: format!("ws://{addr}/ws"),
+        dialect: Dialect::Json,
         ping_interval: PING,
         pong_timeout: PONG,
         kiss_interval: KISS,
@@ -183,12 +180,12 @@ async fn check(addr: SocketAddr, only: &[&str]) -> Report {
 /// `timeout` bounds each wait for an answer: short where the fault is a missing answer.
 async fn check_within(addr: SocketAddr, only: &[&str], timeout: Duration) -> Report {
     let only: Vec<String> = only.iter().map(|name| name.to_string()).collect();
-    let cases = select(SERVER_CASES, &only, &[]).unwrap();
-    let config = CheckConfig {
+    let cases = select::<ServerCase>(&only, &[], Dialect::Json).unwrap();
+    let config = ServerSuiteConfig {
         timeout,
         ..config_for(addr)
     };
-    check_server(&config, &cases, |_| {}).await
+    run_server_suite(&config, &cases, |_| {}).await
 }
 
 fn failures(report: &Report) -> Vec<(String, String)> {
@@ -202,9 +199,7 @@ fn failures(report: &Report) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn the_reference_server_passes_every_case() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = Server::new(ServerConfig {
+    let server = reference_server(ServerConfig {
         ping_interval: PING,
         pong_timeout: PONG,
         kiss_interval: KISS,
@@ -212,27 +207,27 @@ async fn the_reference_server_passes_every_case() {
         close_timeout: Duration::from_millis(300),
         ..ServerConfig::default()
     })
-    .unwrap();
-    tokio::spawn(server.run(listener, std::future::pending()));
+    .await;
+    let addr = server.addr();
     let report = check(addr, &[]).await;
-    assert_eq!(report.cases.len(), SERVER_CASES.len());
+    assert_eq!(report.cases.len(), ServerCase::ALL.len());
     assert_eq!(failures(&report), vec![]);
     assert_eq!(report.svr.as_deref(), Some("RUST"));
     assert_eq!(
         report.summary_line(),
-        format!("{} passed, 0 failed", SERVER_CASES.len())
+        format!("{} passed, 0 failed", ServerCase::ALL.len())
     );
 }
 
 #[tokio::test]
 async fn the_faithful_fake_passes_every_case() {
-    let report = check(fake_server(Fault::None).await, &[]).await;
+    let report = check(faulty_server(Fault::None).await, &[]).await;
     assert_eq!(failures(&report), vec![]);
 }
 
 /// Runs `case` against a server with `fault`: it must fail, saying `hint`.
 async fn fails(fault: Fault, case: &str, hint: &str) {
-    let report = check(fake_server(fault).await, &[case]).await;
+    let report = check(faulty_server(fault).await, &[case]).await;
     let failed = failures(&report);
     assert_eq!(failed.len(), 1, "{fault:?} must fail {case}: {report:?}");
     assert!(
@@ -287,12 +282,12 @@ async fn a_server_that_omits_the_headers_fails_the_handshake() {
 
 #[tokio::test]
 async fn a_server_that_ignores_malformed_input_fails_each_malformed_case() {
-    let malformed: Vec<&str> = SERVER_CASES
+    let malformed: Vec<&str> = ServerCase::ALL
         .iter()
-        .map(|case| case.name)
+        .map(|case| case.name())
         .filter(|name| name.starts_with("malformed-"))
         .collect();
-    let addr = fake_server(Fault::IgnoresMalformedInput).await;
+    let addr = faulty_server(Fault::IgnoresMalformedInput).await;
     let report = check_within(addr, &malformed, Duration::from_millis(300)).await;
     let failed = failures(&report);
     assert_eq!(failed.len(), malformed.len(), "{report:?}");
@@ -314,8 +309,8 @@ async fn a_server_that_never_evicts_fails_eviction() {
 #[test]
 fn protocol_md_lists_every_case_as_the_checker_describes_it() {
     let protocol = include_str!("../../PROTOCOL.md");
-    for case in SERVER_CASES {
-        let row = format!("| `{}` | {} |", case.name, case.checks);
+    for case in ServerCase::ALL {
+        let row = format!("| `{}` | {} |", case.name(), case.checks());
         assert!(
             protocol.contains(&row),
             "PROTOCOL.md section 10.1 lacks: {row}"

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use hello_protocol::conformance::{Report, Verdict, select};
+use hello_check::{
+    Case, ClientCase, ClientSuiteConfig, Dialect, Report, Verdict, run_client_suite, select,
+};
+use hello_net::Endpoint;
 use hello_protocol::{EchoRequest, KissResponse, ServerMessage, decode_server_message, encode};
-use hello_server::check::{CLIENT_CASES, JudgeConfig, check_clients};
-use hello_server::{Endpoint, ServerConfig};
 use tokio::net::TcpListener;
 use tokio::time::{Instant, timeout_at};
 use tokio_tungstenite::tungstenite::Message;
@@ -121,22 +122,20 @@ async fn fake_client(url: String, fault: Fault) {
 async fn judge(fault: Fault) -> Report {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/ws", listener.local_addr().unwrap());
-    let config = JudgeConfig {
-        server: ServerConfig {
-            ping_interval: INTERVAL,
-            pong_timeout: INTERVAL,
-            kiss_interval: INTERVAL,
-            close_timeout: Duration::from_millis(200),
-            ..ServerConfig::default()
-        },
+    let config = ClientSuiteConfig {
+        ping_interval: INTERVAL,
+        pong_timeout: INTERVAL,
+        kiss_interval: INTERVAL,
+        close_timeout: Duration::from_millis(200),
         clients: 1,
         timeout: Duration::from_secs(5),
         // The five requests a fake sends in one write arrive together, well within it.
         reorder_window: Duration::from_millis(100),
+        ..ClientSuiteConfig::default()
     };
-    let cases = select(CLIENT_CASES, &[], &[]).unwrap();
+    let cases = select::<ClientCase>(&[], &[], Dialect::Json).unwrap();
     let client = tokio::spawn(fake_client(url, fault));
-    let report = check_clients(vec![Endpoint::Plain(listener)], config, &cases, |_| {}).await;
+    let report = run_client_suite(vec![Endpoint::Plain(listener)], config, &cases, |_| {}).await;
     client.await.unwrap();
     report
 }
@@ -168,10 +167,10 @@ async fn fails(fault: Fault, case: &str, hint: &str) {
 async fn the_faithful_client_passes_every_case() {
     let report = judge(Fault::None).await;
     assert_eq!(verdicts(&report), vec![]);
-    assert_eq!(report.cases.len(), CLIENT_CASES.len());
+    assert_eq!(report.cases.len(), ClientCase::ALL.len());
     assert_eq!(
         report.summary_line(),
-        format!("{} passed, 0 failed", CLIENT_CASES.len())
+        format!("{} passed, 0 failed", ClientCase::ALL.len())
     );
 }
 
@@ -258,8 +257,8 @@ async fn an_implausible_kiss_answer_fails_kiss_plausible() {
 #[test]
 fn protocol_md_lists_every_case_as_the_judge_describes_it() {
     let protocol = include_str!("../../PROTOCOL.md");
-    for case in CLIENT_CASES {
-        let row = format!("| `{}` | {} |", case.name, case.checks);
+    for case in ClientCase::ALL {
+        let row = format!("| `{}` | {} |", case.name(), case.checks());
         assert!(
             protocol.contains(&row),
             "PROTOCOL.md section 10.2 lacks: {row}"

@@ -1,4 +1,4 @@
-//! `hello-client bench`: load for measuring a server, in two shapes.
+//! The load generator (`hello-client bench`): load for measuring a server, in two shapes.
 //!
 //! - **Echo load** ([`bench_echo`]): C connections, each keeping P Echo requests in flight, every
 //!   answer matched by id and checked (id, idx and data), latency from send to answer in an HDR
@@ -12,6 +12,7 @@
 //! with errors exits non-zero.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -26,8 +27,10 @@ use tokio::sync::Semaphore;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::connection::{ConnectOptions, Connection, connect};
-use crate::{ClientError, TlsSettings, local_kiss_response, tls_for_url};
+use hello_net::{
+    ConnectError, ConnectOptions, Connection, TlsSettings, connect, local_kiss_response,
+    tls_for_url,
+};
 
 /// Where the server is and how every connection is opened.
 #[derive(Debug, Clone)]
@@ -176,7 +179,7 @@ pub async fn bench_echo(
     target: &BenchTarget,
     load: &EchoLoad,
     progress: &ProgressBar,
-) -> Result<EchoReport, ClientError> {
+) -> Result<EchoReport, ConnectError> {
     let tls = tls_for_url(&target.url, &target.tls)?;
     let mut report = EchoReport {
         url: target.url.clone(),
@@ -244,11 +247,61 @@ pub async fn bench_echo(
 }
 
 impl EchoReport {
+    /// Whether the load went without an error and was answered at all: a run's success.
+    pub fn clean(&self) -> bool {
+        self.errors == 0 && self.answers > 0
+    }
+
     fn note_error(&mut self, error: String) {
         self.errors += 1;
         if self.error_samples.len() < ERROR_SAMPLES {
             self.error_samples.push(error);
         }
+    }
+}
+
+impl fmt::Display for EchoReport {
+    /// Three lines: the load, the answers and their rate, the latency percentiles.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let latency = &self.latency;
+        writeln!(
+            f,
+            "{}: {} connection(s) x {} in flight",
+            self.url, self.connections, self.in_flight
+        )?;
+        writeln!(
+            f,
+            "answers {}/{} in {:.2} s: {:.0} msgs/s, {} errors",
+            self.answers, self.requests, self.seconds, self.msgs_per_sec, self.errors
+        )?;
+        write!(
+            f,
+            "latency p50 {} us, p90 {} us, p99 {} us, max {} us, mean {:.1} us",
+            latency.p50_us, latency.p90_us, latency.p99_us, latency.max_us, latency.mean_us
+        )
+    }
+}
+
+impl IdleReport {
+    /// Whether every session opened and none was closed by the server: a run's success.
+    pub fn clean(&self) -> bool {
+        self.opened == self.sessions && self.closed_by_server == 0
+    }
+}
+
+impl fmt::Display for IdleReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}/{} sessions opened, held {:.1} s; {} closed by the server; {} Kiss answered, {} Pings seen",
+            self.url,
+            self.opened,
+            self.sessions,
+            self.hold_seconds,
+            self.closed_by_server,
+            self.kisses_answered,
+            self.pings_seen
+        )
     }
 }
 
@@ -283,7 +336,7 @@ impl Plan {
 }
 
 /// What one connection of an Echo load did.
-struct Outcome {
+struct Tally {
     sent: u64,
     answered: u64,
     latencies: Histogram<u64>,
@@ -304,8 +357,8 @@ enum Received {
 
 /// Keeps `plan.in_flight` requests in flight on one connection until the plan runs out, then
 /// waits for the last answers and closes.
-async fn drive_echo(mut ws: Connection, plan: &Plan, progress: &ProgressBar) -> Outcome {
-    let mut outcome = Outcome {
+async fn drive_echo(mut ws: Connection, plan: &Plan, progress: &ProgressBar) -> Tally {
+    let mut outcome = Tally {
         sent: 0,
         answered: 0,
         latencies: new_histogram(),
@@ -490,7 +543,7 @@ pub async fn bench_idle(
     load: &IdleLoad,
     progress: &ProgressBar,
     mut on_open: impl FnMut(&IdleReport),
-) -> Result<IdleReport, ClientError> {
+) -> Result<IdleReport, ConnectError> {
     let tls = tls_for_url(&target.url, &target.tls)?;
     let mut report = IdleReport {
         url: target.url.clone(),

@@ -1,14 +1,18 @@
-//! `hello-client bench` as a library: its figures against the real server, and its errors
-//! against servers that answer wrongly on purpose. Real sockets on 127.0.0.1, port 0.
+//! The load generator (`hello-client bench`) as a library: its figures against the real
+//! server, and its errors against servers that answer wrongly on purpose. Real sockets on
+//! 127.0.0.1, port 0.
+
+mod common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use common::{WAIT, fake_server, reference_server};
 use futures_util::{SinkExt, StreamExt};
-use hello_client::TlsSettings;
-use hello_client::bench::{BenchTarget, EchoLoad, IdleLoad, Stop, bench_echo, bench_idle};
+use hello_check::bench::{BenchTarget, EchoLoad, IdleLoad, Stop, bench_echo, bench_idle};
+use hello_net::TlsSettings;
 use hello_protocol::{EchoRequest, EchoResponse, encode};
-use hello_server::{Server, ServerConfig, SessionRegistry};
+use hello_server::{RunningServer, ServerConfig, SessionRegistry};
 use indicatif::ProgressBar;
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
@@ -17,37 +21,17 @@ use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-const WAIT: Duration = Duration::from_secs(20);
-
-struct TestServer {
-    addr: SocketAddr,
-    registry: SessionRegistry,
-    stop: Option<oneshot::Sender<()>>,
-}
-
-async fn start_server() -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+async fn start_server() -> RunningServer {
     // Pings and Kiss requests often enough to be seen in a hold of a few intervals, and a pong
     // timeout long against the work of answering a Ping, even in a debug build on a busy core.
-    let server = Server::new(ServerConfig {
+    reference_server(ServerConfig {
         ping_interval: Duration::from_millis(400),
         pong_timeout: Duration::from_millis(400),
         kiss_interval: Duration::from_millis(200),
         close_timeout: Duration::from_millis(300),
         ..ServerConfig::default()
     })
-    .unwrap();
-    let registry = server.registry();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(server.run(listener, async {
-        let _ = stopped.await;
-    }));
-    TestServer {
-        addr,
-        registry,
-        stop: Some(stop),
-    }
+    .await
 }
 
 fn target(addr: SocketAddr) -> BenchTarget {
@@ -80,7 +64,7 @@ async fn every_request_of_a_counted_load_is_answered_and_timed() {
     let report = timeout(
         WAIT,
         bench_echo(
-            &target(server.addr),
+            &target(server.addr()),
             &load(3, 8, Stop::Requests(2000)),
             &ProgressBar::hidden(),
         ),
@@ -102,7 +86,7 @@ async fn every_request_of_a_counted_load_is_answered_and_timed() {
 async fn a_timed_load_stops_sending_and_awaits_what_is_in_flight() {
     let server = start_server().await;
     let report = bench_echo(
-        &target(server.addr),
+        &target(server.addr()),
         &load(2, 4, Stop::Duration(Duration::from_millis(300))),
         &ProgressBar::hidden(),
     )
@@ -124,7 +108,7 @@ async fn frame_echo_mode_refuses_real_echo_responses() {
     let server = start_server().await;
     let mut frame_echo = load(1, 2, Stop::Requests(10));
     frame_echo.frame_echo = true;
-    let report = bench_echo(&target(server.addr), &frame_echo, &ProgressBar::hidden())
+    let report = bench_echo(&target(server.addr()), &frame_echo, &ProgressBar::hidden())
         .await
         .unwrap();
     assert_eq!(report.answers, 0);
@@ -144,34 +128,28 @@ enum Fault {
     DropsEveryOther,
 }
 
-async fn fake_server(fault: Fault) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
-                    return;
-                };
-                while let Some(Ok(Message::Text(text))) = ws.next().await {
-                    let Ok(mut request) = serde_json::from_str::<EchoRequest>(&text) else {
-                        continue;
-                    };
-                    match fault {
-                        Fault::AltersData => request.data.push('!'),
-                        Fault::WrongId => request.id += 1000,
-                        Fault::DropsEveryOther if request.id % 2 == 0 => continue,
-                        Fault::DropsEveryOther => {}
-                    }
-                    let reply = encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"));
-                    if ws.send(Message::Text(reply.into())).await.is_err() {
-                        return;
-                    }
-                }
-            });
+async fn faulty_server(fault: Fault) -> SocketAddr {
+    fake_server(move |tcp| async move {
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+            return;
+        };
+        while let Some(Ok(Message::Text(text))) = ws.next().await {
+            let Ok(mut request) = serde_json::from_str::<EchoRequest>(&text) else {
+                continue;
+            };
+            match fault {
+                Fault::AltersData => request.data.push('!'),
+                Fault::WrongId => request.id += 1000,
+                Fault::DropsEveryOther if request.id % 2 == 0 => continue,
+                Fault::DropsEveryOther => {}
+            }
+            let reply = encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"));
+            if ws.send(Message::Text(reply.into())).await.is_err() {
+                return;
+            }
         }
-    });
-    addr
+    })
+    .await
 }
 
 #[tokio::test]
@@ -181,7 +159,7 @@ async fn wrong_answers_are_errors_not_throughput() {
         (Fault::WrongId, "not in flight"),
         (Fault::DropsEveryOther, "answers missing"),
     ] {
-        let addr = fake_server(fault).await;
+        let addr = faulty_server(fault).await;
         // An answer that never comes is counted missing at the answer timeout.
         let quick = BenchTarget {
             timeout: Duration::from_millis(1500),
@@ -214,13 +192,13 @@ async fn wrong_answers_are_errors_not_throughput() {
 #[tokio::test]
 async fn idle_sessions_answer_kiss_and_pings_and_are_not_evicted() {
     let server = start_server().await;
-    let mut bench_target = target(server.addr);
+    let mut bench_target = target(server.addr());
     // From two loopback addresses, as --sources 3 would spread them (127.0.0.2 and .3).
     bench_target.sources = vec![
         IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
         IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3)),
     ];
-    let registry = server.registry.clone();
+    let registry = server.registry().clone();
     let mut peers_seen = Vec::new();
     let report = bench_idle(
         &bench_target,
@@ -251,28 +229,24 @@ async fn idle_sessions_answer_kiss_and_pings_and_are_not_evicted() {
     }
     // The server saw every Kiss answer.
     assert!(
-        server.registry.wait_until(WAIT, |r| r.is_empty()).await,
+        server.registry().wait_until(WAIT, |r| r.is_empty()).await,
         "the sessions were not closed at the end of the hold"
     );
 }
 
 #[tokio::test]
 async fn sessions_the_server_closes_during_the_hold_are_counted() {
-    let mut server = start_server().await;
-    let stop = server.stop.take().unwrap();
-    let mut stop = Some(stop);
-    // A hold far longer than the shutdown takes, even on a slow machine.
+    let server = start_server().await;
     let report = bench_idle(
-        &target(server.addr),
+        &target(server.addr()),
         &IdleLoad {
             sessions: 5,
+            // A hold far longer than the shutdown takes, even on a slow machine.
             hold: WAIT,
         },
         &ProgressBar::hidden(),
         // The server shuts down as soon as every session is open.
-        |_| {
-            let _ = stop.take().unwrap().send(());
-        },
+        |_| server.stop(),
     )
     .await
     .unwrap();
@@ -323,17 +297,14 @@ async fn sessions_answer_pings_while_the_others_are_still_opening() {
     // open (the code before c3bc614) has its first sessions evicted every time.
     const SESSIONS: usize = 3;
     let ping = Duration::from_secs(1);
-    let server = Server::new(ServerConfig {
+    let server = reference_server(ServerConfig {
         ping_interval: ping,
         pong_timeout: ping,
         kiss_interval: Duration::from_secs(60),
         ..ServerConfig::default()
     })
-    .unwrap();
-    let registry = server.registry();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server_addr = listener.local_addr().unwrap();
-    tokio::spawn(server.run(listener, std::future::pending()));
+    .await;
+    let registry = server.registry().clone();
     let (answered_tx, answered_rx) = oneshot::channel::<bool>();
     let release = {
         let registry = registry.clone();
@@ -350,7 +321,7 @@ async fn sessions_answer_pings_while_the_others_are_still_opening() {
             let _ = answered_tx.send(every_other_open && settled && answered);
         }
     };
-    let gate = gate_holding_one_back(server_addr, SESSIONS - 1, release).await;
+    let gate = gate_holding_one_back(server.addr(), SESSIONS - 1, release).await;
     let mut bench_target = target(gate);
     bench_target.connect_concurrency = 1;
     // The held handshake takes two ping intervals at least: the connect timeout must not end it.

@@ -1,6 +1,6 @@
 //! What a conformance run reports, in every form a person or a CI system reads it: one line per
-//! case, a closing `N passed, N failed` line, JSON, and JUnit XML. Both suites use it:
-//! `hello-client check` (judging a server) and `hello-server check` (judging clients).
+//! case, a closing `N passed, N failed` line, JSON, and JUnit XML. Both suites write it: the
+//! server suite (`hello-client check`) and the client suite (`hello-server check`).
 
 use std::time::Duration;
 
@@ -31,16 +31,11 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
-    pub fn new(case: impl Into<String>, outcome: Outcome, duration: Duration) -> Self {
-        let (verdict, detail) = match outcome {
-            Outcome::Pass(detail) => (Verdict::Pass, detail),
-            Outcome::Fail(detail) => (Verdict::Fail, detail),
-            Outcome::Skip(detail) => (Verdict::Skip, detail),
-        };
+    pub fn new(case: impl Into<String>, finding: Finding, duration: Duration) -> Self {
         CaseResult {
             case: case.into(),
-            verdict,
-            detail,
+            verdict: finding.verdict,
+            detail: finding.detail,
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
         }
     }
@@ -61,12 +56,45 @@ impl CaseResult {
     }
 }
 
-/// What a case found, before it is timed and named.
+/// What a case found, before it is timed and named: its verdict, and what was seen (on a pass
+/// or a skip) or what is wrong and what to fix (on a failure).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Pass(String),
-    Fail(String),
-    Skip(String),
+pub struct Finding {
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+impl Finding {
+    pub fn pass(detail: impl Into<String>) -> Self {
+        Finding {
+            verdict: Verdict::Pass,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn fail(detail: impl Into<String>) -> Self {
+        Finding {
+            verdict: Verdict::Fail,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn skip(detail: impl Into<String>) -> Self {
+        Finding {
+            verdict: Verdict::Skip,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<Result<String, String>> for Finding {
+    /// What was seen passes; what is wrong fails.
+    fn from(checked: Result<String, String>) -> Self {
+        match checked {
+            Ok(seen) => Finding::pass(seen),
+            Err(wrong) => Finding::fail(wrong),
+        }
+    }
 }
 
 /// A whole run.
@@ -149,34 +177,6 @@ impl Report {
     }
 }
 
-/// A case of a suite: its name and what it checks, as PROTOCOL.md section 10 lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CaseInfo {
-    pub name: &'static str,
-    pub checks: &'static str,
-}
-
-/// Which cases to run: all, `--only` some, or all but `--skip` some.
-///
-/// # Errors
-/// A name that is no case of `catalogue`, so that a typo never silently runs nothing.
-pub fn select<'a>(
-    catalogue: &'a [CaseInfo],
-    only: &[String],
-    skip: &[String],
-) -> Result<Vec<&'a CaseInfo>, String> {
-    for name in only.iter().chain(skip) {
-        if !catalogue.iter().any(|case| case.name == name) {
-            return Err(format!("no case named {name:?}; --list shows them"));
-        }
-    }
-    Ok(catalogue
-        .iter()
-        .filter(|case| only.is_empty() || only.iter().any(|name| name == case.name))
-        .filter(|case| !skip.iter().any(|name| name == case.name))
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,19 +189,15 @@ mod tests {
             cases: vec![
                 CaseResult::new(
                     "handshake",
-                    Outcome::Pass("SVR GO".into()),
+                    Finding::pass("SVR GO"),
                     Duration::from_millis(3),
                 ),
                 CaseResult::new(
                     "echo-round-trip",
-                    Outcome::Fail("`kv.data` was \"HELLO\" <not> \"Hello\"".into()),
+                    Finding::fail("`kv.data` was \"HELLO\" <not> \"Hello\""),
                     Duration::from_millis(5),
                 ),
-                CaseResult::new(
-                    "kiss-arrives",
-                    Outcome::Skip("no time".into()),
-                    Duration::ZERO,
-                ),
+                CaseResult::new("kiss-arrives", Finding::skip("no time"), Duration::ZERO),
             ],
         }
     }
@@ -234,24 +230,5 @@ mod tests {
             junit.contains("&lt;not&gt;"),
             "messages are escaped: {junit}"
         );
-    }
-
-    #[test]
-    fn selection_refuses_unknown_names() {
-        const CASES: [CaseInfo; 2] = [
-            CaseInfo {
-                name: "a",
-                checks: "",
-            },
-            CaseInfo {
-                name: "b",
-                checks: "",
-            },
-        ];
-        let names = |cases: Vec<&CaseInfo>| cases.iter().map(|c| c.name).collect::<Vec<_>>();
-        assert_eq!(names(select(&CASES, &[], &[]).unwrap()), ["a", "b"]);
-        assert_eq!(names(select(&CASES, &["b".into()], &[]).unwrap()), ["b"]);
-        assert_eq!(names(select(&CASES, &[], &["a".into()]).unwrap()), ["b"]);
-        assert!(select(&CASES, &["c".into()], &[]).is_err());
     }
 }

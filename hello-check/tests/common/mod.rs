@@ -1,0 +1,38 @@
+//! What the harness's tests, and the client's, share: the reference server on a free port, the accept loop of a
+//! fake peer, and the bound on every wait. Not every test file uses every piece.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hello_server::{Endpoint, RunningServer, Server, ServerConfig};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How long any one wait may take before the test fails: far longer than anything takes.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The reference server on 127.0.0.1, on a free port.
+pub async fn reference_server(config: ServerConfig) -> RunningServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    Server::new(config)
+        .unwrap()
+        .spawn(vec![Endpoint::Plain(listener)])
+}
+
+/// A fake server on 127.0.0.1, on a free port: `session` serves each connection, in a task of
+/// its own.
+pub async fn fake_server<F, Fut>(session: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(session(tcp));
+        }
+    });
+    addr
+}

@@ -1,0 +1,344 @@
+//! The command line of `hello-client`: flags, their defaults (from
+//! `hello_protocol::defaults`), and the settings they make.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use hello_check::ServerSuiteConfig;
+use hello_check::bench::{BenchTarget, EchoLoad, IdleLoad, Stop};
+use hello_check::cli::SuiteArgs;
+use hello_client::config::{generated_name, url_from_parts};
+use hello_client::{Backoff, ClientConfig, TlsSettings};
+use hello_net::process::Failure;
+use hello_protocol::defaults;
+use hello_tls::{Identity, ServerTrust};
+
+/// How long `bench --idle` holds its sessions by default.
+const BENCH_HOLD: Duration = Duration::from_secs(60);
+/// How long an Echo load runs when neither --requests nor --duration is given.
+const BENCH_DURATION: Duration = Duration::from_secs(10);
+
+/// The reference Hello WebSocket client.
+///
+/// Examples:
+///
+///   hello-client                                   3 Echo requests to ws://127.0.0.1:9898/ws, then stay until Ctrl-C
+///
+///   hello-client --count 100 --duration 12s       100 requests in flight, stay 12 s answering Kiss and Pings
+///
+///   hello-client --url ws://example.test:9898/ws --name alice -H 'X-Trace: 42' --reconnect
+///
+///   hello-client --url wss://localhost:9886/ws     TLS, trusting certs/ca.crt
+///
+///   hello-client check --url ws://127.0.0.1:9898/ws --junit report.xml     judge a server
+#[derive(Debug, Parser)]
+#[command(version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Judge a server, in any language, against PROTOCOL.md: one line per case, then
+    /// `N passed, N failed`; exit status 1 on any failure.
+    ///
+    /// Give the server's intervals with the flags it was started with, so the timed cases know
+    /// what to expect: `hello-client check --url ws://127.0.0.1:9898/ws --ping-interval 1s
+    /// --pong-timeout 1s --kiss-interval 500ms`.
+    Check(CheckArgs),
+    /// Load a server and measure it: C connections each keeping P Echo requests in flight
+    /// (every answer matched by id and checked), or --idle N sessions that only answer Pings and
+    /// Kiss. Prints msgs/s and latency percentiles, or --json; exit status 1 on any error.
+    ///
+    /// `hello-client bench --connections 1 --in-flight 64 --requests 640000` is the seed's
+    /// gateway benchmark. `hello-client bench --idle 10000 --hold 60s --sources 8` holds ten
+    /// thousand sessions from 127.0.0.1 to 127.0.0.8.
+    Bench(BenchArgs),
+}
+
+/// Where the server is, and how to trust it.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The server's URL; when absent it is built from --server, --port and --path.
+    #[arg(long)]
+    url: Option<String>,
+    /// The server's host, when --url is absent.
+    #[arg(long, env = "WS_SERVER", default_value = "127.0.0.1")]
+    server: String,
+    /// The server's port, when --url is absent.
+    #[arg(long, env = "WS_PORT", default_value_t = defaults::PORT)]
+    port: u16,
+    /// The server's path, when --url is absent.
+    #[arg(long, env = "WS_PATH", default_value = defaults::PATH)]
+    path: String,
+    /// How long to wait for the connection, for each answer, and for the server's Close.
+    #[arg(long, default_value_t = defaults::CLIENT_TIMEOUT.into())]
+    timeout: humantime::Duration,
+    /// The server's ping interval.
+    #[arg(long, env = "WS_PING_INTERVAL", default_value_t = defaults::PING_INTERVAL.into())]
+    ping_interval: humantime::Duration,
+    /// The CA to trust for wss:// (PEM).
+    #[arg(long, value_name = "FILE", default_value = "certs/ca.crt")]
+    ca: PathBuf,
+    /// Do not verify the server's certificate at all. For testing only.
+    #[arg(short = 'k', long)]
+    insecure: bool,
+    /// A client certificate (PEM) to present, for mutual TLS; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    fn url(&self) -> String {
+        self.url
+            .clone()
+            .unwrap_or_else(|| url_from_parts(&self.server, self.port, &self.path))
+    }
+
+    fn tls(&self) -> TlsSettings {
+        TlsSettings {
+            trust: if self.insecure {
+                ServerTrust::Insecure
+            } else {
+                ServerTrust::Ca(self.ca.clone())
+            },
+            identity: self
+                .cert
+                .clone()
+                .zip(self.key.clone())
+                .map(|(cert, key)| Identity { cert, key }),
+        }
+    }
+
+    fn refuse_zero_durations(&self) -> Result<(), Failure> {
+        if self.timeout.is_zero() || self.ping_interval.is_zero() {
+            return Err(Failure::Usage(
+                "--timeout and --ping-interval must be longer than zero".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Sent as the WhoAmI header [default: rust-client-XXXX, generated]
+    #[arg(long)]
+    name: Option<String>,
+    /// An extra handshake header, 'Name: value'; repeatable, one value each.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// How many Echo requests to send, all in flight together.
+    #[arg(long, default_value_t = defaults::ECHO_COUNT)]
+    count: u64,
+    /// How long to stay connected, answering Kiss and Pings; without it, until Ctrl-C.
+    #[arg(long)]
+    duration: Option<humantime::Duration>,
+    /// Reconnect, with backoff, when the server goes away.
+    #[arg(long)]
+    reconnect: bool,
+    /// The first pause before reconnecting; it doubles on each failed try.
+    #[arg(long, default_value_t = defaults::BACKOFF_INITIAL.into())]
+    backoff_initial: humantime::Duration,
+    /// The longest pause before reconnecting.
+    #[arg(long, default_value_t = defaults::BACKOFF_MAX.into())]
+    backoff_max: humantime::Duration,
+}
+
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("expected 'Name: value', got {text:?}"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("the header name is empty in {text:?}"));
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+impl RunArgs {
+    /// The run's settings.
+    ///
+    /// # Errors
+    /// A usage error for settings that make no sense.
+    pub fn client_config(self) -> Result<ClientConfig, Failure> {
+        self.server.refuse_zero_durations()?;
+        if self.backoff_initial.is_zero() || self.backoff_max < self.backoff_initial {
+            return Err(Failure::Usage(
+                "--backoff-initial must be longer than zero, and --backoff-max at least as long"
+                    .into(),
+            ));
+        }
+        Ok(ClientConfig {
+            name: self.name.unwrap_or_else(generated_name),
+            headers: self.headers,
+            count: self.count,
+            duration: self.duration.map(Into::into),
+            timeout: self.server.timeout.into(),
+            ping_interval: self.server.ping_interval.into(),
+            reconnect: self.reconnect.then_some(Backoff {
+                initial: self.backoff_initial.into(),
+                max: self.backoff_max.into(),
+            }),
+            tls: self.server.tls(),
+            ..ClientConfig::new(self.server.url())
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// The server's pong timeout.
+    #[arg(long, env = "WS_PONG_TIMEOUT", default_value_t = defaults::PONG_TIMEOUT.into())]
+    pong_timeout: humantime::Duration,
+    /// The server's Kiss interval.
+    #[arg(long, env = "WS_KISS_INTERVAL", default_value_t = defaults::KISS_INTERVAL.into())]
+    kiss_interval: humantime::Duration,
+    /// How late a timed event (Kiss, Ping, eviction) may be and still pass.
+    #[arg(long, default_value_t = defaults::CHECK_SLACK.into())]
+    slack: humantime::Duration,
+    /// The server's message limit, in bytes.
+    #[arg(long, env = "WS_MAX_MESSAGE_SIZE", default_value_t = defaults::MAX_MESSAGE_SIZE)]
+    max_message_size: usize,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Connections, each keeping --in-flight requests outstanding.
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+    /// Echo requests outstanding on each connection.
+    #[arg(long, default_value_t = 1)]
+    in_flight: usize,
+    /// Stop after this many requests in all [default: --duration 10s].
+    #[arg(long, conflicts_with = "duration")]
+    requests: Option<u64>,
+    /// Stop sending after this long, then wait for the answers in flight.
+    #[arg(long)]
+    duration: Option<humantime::Duration>,
+    /// The data of every request.
+    #[arg(long, default_value = "Hello")]
+    data: String,
+    /// The server sends frames back unchanged (the ceiling server in
+    /// hello-server/examples/echo_ceiling.rs): take each echoed request as its own answer.
+    #[arg(long)]
+    frame_echo: bool,
+    /// Instead of Echo load, open this many sessions that only answer Pings and Kiss requests.
+    #[arg(long, value_name = "N", conflicts_with_all = ["requests", "duration", "frame_echo"])]
+    idle: Option<usize>,
+    /// How long to hold the --idle sessions once all are open.
+    #[arg(long, default_value_t = BENCH_HOLD.into(), requires = "idle")]
+    hold: humantime::Duration,
+    /// Spread the connections over the loopback addresses 127.0.0.1 to 127.0.0.N, so that
+    /// thousands of them do not run out of local ports.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..))]
+    sources: u8,
+    /// Handshakes in progress at once while the connections are opened.
+    #[arg(long, default_value_t = 64)]
+    connect_concurrency: usize,
+    /// Sessions are named <NAME>-<n> in their WhoAmI header.
+    #[arg(long, default_value = "bench")]
+    name: String,
+    /// The largest message accepted from the server, in bytes.
+    #[arg(long, default_value_t = defaults::MAX_MESSAGE_SIZE * defaults::CLIENT_MESSAGE_SIZE_FACTOR)]
+    max_message_size: usize,
+    /// Print the report as JSON on standard output (progress lines still go to standard error).
+    #[arg(long)]
+    json: bool,
+}
+
+impl CheckArgs {
+    /// The suite's settings.
+    ///
+    /// # Errors
+    /// A usage error for a zero timeout or ping interval.
+    pub fn suite_config(&self) -> Result<ServerSuiteConfig, Failure> {
+        self.server.refuse_zero_durations()?;
+        Ok(ServerSuiteConfig {
+            url: self.server.url(),
+            dialect: self.suite.dialect,
+            ping_interval: self.server.ping_interval.into(),
+            pong_timeout: self.pong_timeout.into(),
+            kiss_interval: self.kiss_interval.into(),
+            slack: self.slack.into(),
+            timeout: self.server.timeout.into(),
+            max_message_size: self.max_message_size,
+            tls: self.server.tls(),
+        })
+    }
+}
+
+/// What `bench` runs: an Echo load, or idle sessions.
+pub enum BenchPlan {
+    Echo(EchoLoad),
+    Idle(IdleLoad),
+}
+
+impl BenchArgs {
+    /// Where the load goes, and what it is.
+    ///
+    /// # Errors
+    /// A usage error for zero durations, connections, requests in flight or sessions.
+    pub fn plan(&self) -> Result<(BenchTarget, BenchPlan), Failure> {
+        self.server.refuse_zero_durations()?;
+        if self.connections == 0 || self.in_flight == 0 || self.idle == Some(0) {
+            return Err(Failure::Usage(
+                "--connections, --in-flight and --idle must be at least 1".into(),
+            ));
+        }
+        let target = BenchTarget {
+            url: self.server.url(),
+            tls: self.server.tls(),
+            timeout: self.server.timeout.into(),
+            max_message_size: self.max_message_size,
+            name: self.name.clone(),
+            sources: if self.sources > 1 {
+                (1..=self.sources)
+                    .map(|n| IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            connect_concurrency: self.connect_concurrency,
+        };
+        let plan = match self.idle {
+            Some(sessions) => BenchPlan::Idle(IdleLoad {
+                sessions,
+                hold: self.hold.into(),
+            }),
+            None => BenchPlan::Echo(EchoLoad {
+                connections: self.connections,
+                in_flight: self.in_flight,
+                stop: match (self.requests, self.duration) {
+                    (Some(requests), _) => Stop::Requests(requests),
+                    (None, Some(duration)) => Stop::Duration(duration.into()),
+                    (None, None) => Stop::Duration(BENCH_DURATION),
+                },
+                data: self.data.clone(),
+                frame_echo: self.frame_echo,
+            }),
+        };
+        Ok((target, plan))
+    }
+
+    /// Whether the report goes out as JSON.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+}

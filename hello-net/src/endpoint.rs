@@ -1,0 +1,156 @@
+//! Listening sockets, plain or TLS, and the loop that accepts connections on one.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Instant, timeout_at};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+use tokio_util::either::Either;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long the accept loop pauses after an accept error (such as running out of file
+/// descriptors) before it tries again, instead of spinning on the error.
+pub const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// A listening socket and what runs over it.
+pub enum Endpoint {
+    /// `ws://`
+    Plain(TcpListener),
+    /// `wss://`, with this TLS configuration.
+    Tls(TcpListener, TlsAcceptor),
+}
+
+impl Endpoint {
+    /// The address it listens on.
+    ///
+    /// # Errors
+    /// As [`TcpListener::local_addr`].
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        match self {
+            Endpoint::Plain(listener) | Endpoint::Tls(listener, _) => listener.local_addr(),
+        }
+    }
+
+    /// The URL clients reach it at for `path`, e.g. `wss://127.0.0.1:9886/ws`.
+    pub fn url(&self, path: &str) -> Option<String> {
+        let scheme = match self {
+            Endpoint::Plain(_) => "ws",
+            Endpoint::Tls(..) => "wss",
+        };
+        let address = self.local_addr().ok()?;
+        Some(format!("{scheme}://{address}{path}"))
+    }
+}
+
+/// How a connection reached the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// `ws://`
+    Plain,
+    /// `wss://`, with the subject CN of the client's certificate under mutual TLS.
+    Tls { client_cert: Option<String> },
+}
+
+/// An accepted connection's stream: plain TCP, or TLS once its handshake is over.
+pub type ServerStream = Either<TcpStream, TlsStream<TcpStream>>;
+
+/// A connection accepted, its TLS handshake (if any) done, its WebSocket handshake to come.
+pub struct Accepted {
+    pub stream: ServerStream,
+    pub peer: SocketAddr,
+    pub transport: Transport,
+    /// When the whole handshake, TLS and WebSocket, must be over: the handshake timeout after
+    /// the connection was accepted.
+    pub deadline: Instant,
+}
+
+/// Accepts connections on `endpoint` until `stop` is cancelled, each served by a task of
+/// `tasks`: its TLS handshake (on a TLS endpoint) within `handshake_timeout`, then `serve`.
+///
+/// A failed or timed-out TLS handshake is logged and costs nothing else. An accept error is
+/// logged, and the loop pauses [`ACCEPT_RETRY_PAUSE`] before trying again.
+pub async fn accept_loop<F, Fut>(
+    endpoint: Endpoint,
+    handshake_timeout: Duration,
+    tasks: TaskTracker,
+    stop: CancellationToken,
+    serve: F,
+) where
+    F: Fn(Accepted) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let serve = Arc::new(serve);
+    let (listener, tls) = match endpoint {
+        Endpoint::Plain(listener) => (listener, None),
+        Endpoint::Tls(listener, acceptor) => (listener, Some(acceptor)),
+    };
+    loop {
+        let accepted = tokio::select! {
+            () = stop.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed; retrying shortly");
+                tokio::time::sleep(ACCEPT_RETRY_PAUSE).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let deadline = Instant::now() + handshake_timeout;
+        let serve = Arc::clone(&serve);
+        let tls = tls.clone();
+        tasks.spawn(async move {
+            let (stream, transport) = match tls {
+                None => (Either::Left(tcp), Transport::Plain),
+                Some(acceptor) => match accept_tls(&acceptor, tcp, peer, deadline).await {
+                    Some((stream, transport)) => (Either::Right(stream), transport),
+                    None => return,
+                },
+            };
+            serve(Accepted {
+                stream,
+                peer,
+                transport,
+                deadline,
+            })
+            .await;
+        });
+    }
+}
+
+/// The TLS handshake, within the connection's handshake deadline. Failures are logged here:
+/// they are the client's, and cost nothing more.
+async fn accept_tls(
+    acceptor: &TlsAcceptor,
+    stream: TcpStream,
+    peer: SocketAddr,
+    deadline: Instant,
+) -> Option<(TlsStream<TcpStream>, Transport)> {
+    match timeout_at(deadline, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => {
+            let client_cert = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(hello_tls::peer_common_name);
+            Some((stream, Transport::Tls { client_cert }))
+        }
+        Ok(Err(error)) => {
+            tracing::info!(%peer, %error, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::info!(%peer, "TLS handshake timed out");
+            None
+        }
+    }
+}

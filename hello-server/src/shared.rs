@@ -1,0 +1,18 @@
+//! What every connection task of a server shares.
+
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServerConfig;
+use crate::registry::SessionRegistry;
+
+/// What every connection task shares.
+pub(crate) struct Shared {
+    pub(crate) config: ServerConfig,
+    pub(crate) websocket_config: WebSocketConfig,
+    pub(crate) registry: SessionRegistry,
+    /// The host's Kiss request, encoded once: it is the same for every session.
+    pub(crate) kiss_request: Utf8Bytes,
+    pub(crate) shutdown: CancellationToken,
+}
