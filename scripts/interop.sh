@@ -150,17 +150,42 @@ fail() {
 
 # Judges a finished suite run: its exit status, summary line and FAIL lines.
 record_suite() {
-    local key="$1" status="$2" log="$3" what="$4" summary
-    summary="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1 || true)"
+    local key="$1" status="$2" report="$3" log="$4" what="$5" verdict summary
+    verdict="$(read_report "$report" || true)"
+    summary="$(head -n1 <<<"$verdict")"
     suite[$key]="${summary:-no report}"
     if [[ "$status" == 0 && -n "$summary" ]]; then
         suite_ok[$key]=yes
     else
         suite_ok[$key]=no
         local reasons
-        reasons="$(grep -E '^FAIL ' "$log" | sed 's/^/    /' || true)"
-        fail "$what: ${summary:-exit status $status, no summary} (log: ${log#"$out"/})${reasons:+$'\n'$reasons}"
+        reasons="$(tail -n +2 <<<"$verdict" | sed 's/^/    /')"
+        fail "$what: ${summary:-exit status $status, no report} (log: ${log#"$out"/})${reasons:+$'\n'$reasons}"
     fi
+}
+
+# A suite's verdict, read from the JSON it wrote with --report (not from its text): the line
+# 'N passed, N failed' (', N skipped' when any were), then 'FAIL case: detail' for each failure.
+# Prints nothing, and fails, when there is no readable report.
+read_report() {
+    python3 - "$1" <<'PY'
+import json
+import sys
+
+try:
+    with open(sys.argv[1], encoding="utf-8") as file:
+        cases = json.load(file)["cases"]
+except (OSError, ValueError, KeyError):
+    sys.exit(1)
+count = {verdict: sum(c["verdict"] == verdict for c in cases) for verdict in ("pass", "fail", "skip")}
+line = f"{count['pass']} passed, {count['fail']} failed"
+if count["skip"]:
+    line += f", {count['skip']} skipped"
+print(line)
+for case in cases:
+    if case["verdict"] == "fail":
+        print(f"FAIL {case['case']}: {case['detail']}")
+PY
 }
 
 # --- servers: the server suite and every client ---------------------------------------------------
@@ -200,12 +225,13 @@ judge_server() {
         url="$(listening_url "$log" "$transport")"
         local name="server-$server-$transport" status=0
         printf '  %-4s hello-client check ... ' "$transport"
+        rm -f "$out/reports/$name.json"
         timeout --kill-after=5 "$run_timeout" "$hello_client" check --url "$url" \
             --ca "$certs/ca.crt" "${intervals[@]}" \
             --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
             >"$out/logs/check-$name.log" 2>&1 || status=$?
-        record_suite "server $server $transport" "$status" "$out/logs/check-$name.log" \
-            "hello-client check against the $server server over $transport"
+        record_suite "server $server $transport" "$status" "$out/reports/$name.json" \
+            "$out/logs/check-$name.log" "hello-client check against the $server server over $transport"
         echo "${suite["server $server $transport"]}"
 
         for client in "${impls[@]}"; do
@@ -267,6 +293,7 @@ judge_client() {
             echo "${suite[$key]}"
             continue
         fi
+        rm -f "$out/reports/$name.json"
         timeout --kill-after=5 "$run_timeout" "$hello_server" check --port 0 --tls --tls-port 0 \
             --certs-dir "$certs" "${intervals[@]}" --clients 1 --timeout 30s \
             --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
@@ -281,7 +308,8 @@ judge_client() {
         fi
         status=0
         wait "$pid" || status=$?
-        record_suite "$key" "$status" "$log" "hello-server check of the $client client over $transport"
+        record_suite "$key" "$status" "$out/reports/$name.json" "$log" \
+            "hello-server check of the $client client over $transport"
         echo "${suite[$key]}"
     done
 }
