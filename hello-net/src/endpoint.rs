@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout_at};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
-use tokio_util::either::Either;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -57,12 +57,11 @@ pub enum Transport {
     Tls { client_cert: Option<String> },
 }
 
-/// An accepted connection's stream: plain TCP, or TLS once its handshake is over.
-pub type ServerStream = Either<TcpStream, TlsStream<TcpStream>>;
-
 /// A connection accepted, its TLS handshake (if any) done, its WebSocket handshake to come.
-pub struct Accepted {
-    pub stream: ServerStream,
+/// `S` is `TcpStream` on a plain endpoint and `TlsStream<TcpStream>` on a TLS one: each session
+/// holds only the stream it has, so a plain session carries no TLS state.
+pub struct Accepted<S> {
+    pub stream: S,
     pub peer: SocketAddr,
     pub transport: Transport,
     /// When the whole handshake, TLS and WebSocket, must be over: the handshake timeout after
@@ -70,22 +69,27 @@ pub struct Accepted {
     pub deadline: Instant,
 }
 
+/// What serves each connection an accept loop accepts.
+pub trait Serve: Send + Sync + 'static {
+    /// Serves one connection to its end.
+    fn serve<S>(&self, accepted: Accepted<S>) -> impl Future<Output = ()> + Send + 'static
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+}
+
 /// Accepts connections on `endpoint` until `stop` is cancelled, each served by a task of
-/// `tasks`: its TLS handshake (on a TLS endpoint) within `handshake_timeout`, then `serve`.
+/// `tasks`: its TLS handshake (on a TLS endpoint) within `handshake_timeout`, then `service`.
 ///
 /// A failed or timed-out TLS handshake is logged and costs nothing else. An accept error is
 /// logged, and the loop pauses [`ACCEPT_RETRY_PAUSE`] before trying again.
-pub async fn accept_loop<F, Fut>(
+pub async fn accept_loop(
     endpoint: Endpoint,
     handshake_timeout: Duration,
     tasks: TaskTracker,
     stop: CancellationToken,
-    serve: F,
-) where
-    F: Fn(Accepted) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let serve = Arc::new(serve);
+    service: impl Serve,
+) {
+    let service = Arc::new(service);
     let (listener, tls) = match endpoint {
         Endpoint::Plain(listener) => (listener, None),
         Endpoint::Tls(listener, acceptor) => (listener, Some(acceptor)),
@@ -105,24 +109,30 @@ pub async fn accept_loop<F, Fut>(
         };
         let _ = tcp.set_nodelay(true);
         let deadline = Instant::now() + handshake_timeout;
-        let serve = Arc::clone(&serve);
-        let tls = tls.clone();
-        tasks.spawn(async move {
-            let (stream, transport) = match tls {
-                None => (Either::Left(tcp), Transport::Plain),
-                Some(acceptor) => match accept_tls(&acceptor, tcp, peer, deadline).await {
-                    Some((stream, transport)) => (Either::Right(stream), transport),
-                    None => return,
-                },
-            };
-            serve(Accepted {
-                stream,
+        match tls.clone() {
+            None => tasks.spawn(service.serve(Accepted {
+                stream: tcp,
                 peer,
-                transport,
+                transport: Transport::Plain,
                 deadline,
-            })
-            .await;
-        });
+            })),
+            Some(acceptor) => {
+                let service = Arc::clone(&service);
+                tasks.spawn(async move {
+                    if let Some((stream, transport)) =
+                        accept_tls(&acceptor, tcp, peer, deadline).await
+                    {
+                        let accepted = Accepted {
+                            stream,
+                            peer,
+                            transport,
+                            deadline,
+                        };
+                        service.serve(accepted).await;
+                    }
+                })
+            }
+        };
     }
 }
 

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use hello_net::{Accepted, Endpoint, accept_loop, process::shutdown_signal};
+use hello_net::{Accepted, Endpoint, Serve, accept_loop, process::shutdown_signal};
 use hello_tls::{CertFiles, ClientAuth, Identity};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::Message;
@@ -72,7 +73,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             HANDSHAKE_TIMEOUT,
             tasks.clone(),
             stop.clone(),
-            echo_frames,
+            EchoFrames,
         ));
     }
     shutdown.await;
@@ -80,8 +81,20 @@ async fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// Serves each connection with [`echo_frames`].
+struct EchoFrames;
+
+impl Serve for EchoFrames {
+    fn serve<S>(&self, accepted: Accepted<S>) -> impl Future<Output = ()> + Send + 'static
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        echo_frames(accepted)
+    }
+}
+
 /// Sends every data frame back, flushing once per batch of frames that are already read.
-async fn echo_frames(accepted: Accepted) {
+async fn echo_frames<S: AsyncRead + AsyncWrite + Unpin>(accepted: Accepted<S>) {
     let Ok(mut ws) = tokio_tungstenite::accept_async(accepted.stream).await else {
         return;
     };

@@ -5,8 +5,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hello_net::{Endpoint, accept_loop, host_kiss_request};
+use hello_net::{Accepted, Endpoint, Serve, accept_loop, host_kiss_request};
 use hello_protocol::encode;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -87,18 +88,16 @@ impl Server {
         let tasks = TaskTracker::new();
         let stop_accepting = CancellationToken::new();
         for endpoint in endpoints {
-            let shared = Arc::clone(&shared);
-            let connection_limit = Arc::clone(&connection_limit);
+            let sessions = Sessions {
+                shared: Arc::clone(&shared),
+                connection_limit: Arc::clone(&connection_limit),
+            };
             tasks.spawn(accept_loop(
                 endpoint,
                 shared.config.handshake_timeout,
                 tasks.clone(),
                 stop_accepting.clone(),
-                move |accepted| {
-                    // Without a place under the limit the handshake is answered 503.
-                    let permit = Arc::clone(&connection_limit).try_acquire_owned().ok();
-                    serve_connection(accepted, permit, Arc::clone(&shared))
-                },
+                sessions,
             ));
         }
         shutdown.await;
@@ -115,6 +114,23 @@ impl Server {
                 "shutdown timeout: dropping sessions that are still closing"
             );
         }
+    }
+}
+
+/// Serves each accepted connection as a session, under the connection limit.
+struct Sessions {
+    shared: Arc<Shared>,
+    connection_limit: Arc<Semaphore>,
+}
+
+impl Serve for Sessions {
+    fn serve<S>(&self, accepted: Accepted<S>) -> impl Future<Output = ()> + Send + 'static
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        // Without a place under the limit the handshake is answered 503.
+        let permit = Arc::clone(&self.connection_limit).try_acquire_owned().ok();
+        serve_connection(accepted, permit, Arc::clone(&self.shared))
     }
 }
 

@@ -37,11 +37,13 @@ use crate::shared::Shared;
 ///
 /// The WebSocket handshake must be over by the connection's deadline. `permit` is the
 /// connection's place under the connection limit; without one the handshake is answered 503.
-pub(crate) async fn serve_connection(
-    accepted: Accepted,
+pub(crate) async fn serve_connection<S>(
+    accepted: Accepted<S>,
     permit: Option<OwnedSemaphorePermit>,
     shared: Arc<Shared>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let Accepted {
         stream,
         peer,

@@ -19,8 +19,9 @@ mod watch;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hello_net::{Endpoint, accept_loop};
+use hello_net::{Accepted, Endpoint, Serve, accept_loop};
 use hello_protocol::defaults;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout_at};
 use tokio_util::sync::CancellationToken;
@@ -167,6 +168,39 @@ impl ClientCase {
     }
 }
 
+/// Serves each accepted connection under judgement, and hands its record on.
+struct Judge {
+    config: Arc<ClientSuiteConfig>,
+    records: mpsc::Sender<Record>,
+    /// When the whole judgement ends.
+    deadline: Instant,
+}
+
+impl Serve for Judge {
+    fn serve<S>(&self, accepted: Accepted<S>) -> impl Future<Output = ()> + Send + 'static
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (config, records, deadline) = (
+            Arc::clone(&self.config),
+            self.records.clone(),
+            self.deadline,
+        );
+        async move {
+            let judged = judge_connection(
+                accepted.stream,
+                accepted.peer,
+                &config,
+                accepted.deadline,
+                deadline,
+            );
+            if let Some(record) = judged.await {
+                let _ = records.send(record).await;
+            }
+        }
+    }
+}
+
 /// Serves `endpoints` until `config.clients` sessions have ended or `config.timeout` has run
 /// out, then judges every session with `cases`, calling `on_result` for each result.
 pub async fn run_client_suite(
@@ -186,29 +220,17 @@ pub async fn run_client_suite(
     let tasks = TaskTracker::new();
     let stop = CancellationToken::new();
     for endpoint in endpoints {
-        let config = Arc::clone(&config);
-        let records = records.clone();
+        let judge = Judge {
+            config: Arc::clone(&config),
+            records: records.clone(),
+            deadline,
+        };
         tasks.spawn(accept_loop(
             endpoint,
             config.handshake_timeout,
             tasks.clone(),
             stop.clone(),
-            move |accepted| {
-                let config = Arc::clone(&config);
-                let records = records.clone();
-                async move {
-                    let judged = judge_connection(
-                        accepted.stream,
-                        accepted.peer,
-                        &config,
-                        accepted.deadline,
-                        deadline,
-                    );
-                    if let Some(record) = judged.await {
-                        let _ = records.send(record).await;
-                    }
-                }
-            },
+            judge,
         ));
     }
     drop(records);
