@@ -9,11 +9,13 @@
 //!   ([`decode_client_message`]) and on the client's ([`decode_server_message`]).
 //! - [`defaults`]: ports, path, intervals, limits and header names.
 //! - [`locale`]: turning a POSIX locale and a time zone into a Kiss response.
+//! - [`v1`]: the ecosystem's binary dialect: frames, messages, strict encoding and decoding.
 
 pub mod decode;
 pub mod defaults;
 pub mod locale;
 pub mod message;
+pub mod v1;
 
 pub use decode::{
     ClientMessage, DecodeError, MessageKind, ServerMessage, decode_client_message,
