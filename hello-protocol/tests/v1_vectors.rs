@@ -176,3 +176,40 @@ fn every_cut_of_a_good_frame_is_refused_and_no_corruption_panics() {
         }
     }
 }
+
+#[test]
+fn protocol_md_examples_are_the_bytes_the_codec_writes() {
+    let protocol = include_str!("../../PROTOCOL.md");
+    let spaced = |frame: &[u8]| -> Vec<String> {
+        frame
+            .chunks(8)
+            .map(|line| {
+                let hex: Vec<String> = line.iter().map(|b| format!("{b:02x}")).collect();
+                hex.join(" ")
+            })
+            .collect()
+    };
+    let hello = v1::encode(&Message::Hello {
+        client_language: "Go".into(),
+    });
+    let echo = v1::encode(&Message::EchoRequest {
+        id: 7,
+        meta: "RUST".into(),
+        data: "Hi".into(),
+    });
+    // PROTOCOL.md 11.3 writes the header on a line, then one line per field.
+    let lines = [
+        spaced(&hello[..8]),
+        spaced(&hello[8..]),
+        spaced(&echo[..8]),
+        spaced(&echo[8..16]),
+        spaced(&echo[16..24]),
+        spaced(&echo[24..]),
+    ];
+    for line in lines.iter().flatten() {
+        assert!(
+            protocol.contains(line.as_str()),
+            "PROTOCOL.md lacks {line:?}"
+        );
+    }
+}
