@@ -37,7 +37,7 @@ use hello_net::{
 pub struct BenchTarget {
     pub url: String,
     pub tls: TlsSettings,
-    /// How long to wait for a connection, and for each answer.
+    /// How long to wait for a connection, for each answer, and for the server's Close.
     pub timeout: Duration,
     pub max_message_size: usize,
     /// Sessions are named `<name>-<n>` in their `WhoAmI` header.
@@ -582,7 +582,8 @@ pub async fn bench_idle(
                 }
             };
             drop(opened_tx);
-            hold_session(&mut ws, hold_until, &kiss_answer, &counters).await;
+            let close_timeout = target.timeout;
+            hold_session(&mut ws, hold_until, &kiss_answer, &counters, close_timeout).await;
         }));
     }
     drop(opened_tx);
@@ -621,14 +622,16 @@ struct IdleCounters {
 }
 
 /// Reads from the moment the session is open until the end of the hold, answering Kiss
-/// requests (Pings are answered by tungstenite as they are read), then closes with 1000. A
-/// session that waited without reading while the others open would miss its Pings and be
-/// evicted by any server that takes long to accept them all.
+/// requests (Pings are answered by tungstenite as they are read), then closes with 1000,
+/// waiting up to `close_timeout` for the server's answer. A session that waited without reading
+/// while the others open would miss its Pings and be evicted by any server that takes long to
+/// accept them all.
 async fn hold_session(
     ws: &mut Connection,
     mut hold_until: tokio::sync::watch::Receiver<Option<Instant>>,
     kiss_answer: &str,
     counters: &IdleCounters,
+    close_timeout: Duration,
 ) {
     let end = async move {
         // Without an end (the run was abandoned), end at once.
@@ -667,7 +670,7 @@ async fn hold_session(
             }
         }
     }
-    let _ = timeout(Duration::from_secs(5), ws.close(None)).await;
+    let _ = timeout(close_timeout, ws.close(None)).await;
 }
 
 fn new_histogram() -> Histogram<u64> {
