@@ -172,9 +172,9 @@ pub struct ServeArgs {
 }
 
 impl ProtocolArgs {
-    /// A server's settings with these, and the defaults for the rest; checked.
-    fn server_config(&self) -> Result<ServerConfig, Failure> {
-        let config = ServerConfig {
+    /// A server's settings with these, and the defaults for the rest; not yet checked.
+    fn server_config(&self) -> ServerConfig {
+        ServerConfig {
             path: self.path.clone(),
             ping_interval: self.ping_interval.into(),
             pong_timeout: self.pong_timeout.into(),
@@ -183,31 +183,20 @@ impl ProtocolArgs {
             close_timeout: self.close_timeout.into(),
             max_message_size: self.max_message_size,
             ..ServerConfig::default()
-        };
-        config
-            .validate()
-            .map_err(|error| Failure::Usage(error.to_string()))?;
-        Ok(config)
+        }
     }
 }
 
 impl ServeArgs {
-    /// The server's settings, checked.
-    ///
-    /// # Errors
-    /// A usage error for settings that make no sense.
-    pub fn server_config(&self) -> Result<ServerConfig, Failure> {
-        let config = ServerConfig {
+    /// The server's settings; [`hello_server::Server::new`] checks them.
+    pub fn server_config(&self) -> ServerConfig {
+        ServerConfig {
             shutdown_timeout: self.shutdown_timeout.into(),
             max_connections: self.max_connections,
             batch_len: self.batch_len,
             read_buffer_size: self.read_buffer_size,
-            ..self.protocol.server_config()?
-        };
-        config
-            .validate()
-            .map_err(|error| Failure::Usage(error.to_string()))?;
-        Ok(config)
+            ..self.protocol.server_config()
+        }
     }
 }
 
@@ -217,7 +206,10 @@ impl CheckArgs {
     /// # Errors
     /// A usage error for settings that make no sense.
     pub fn suite_config(&self) -> Result<ClientSuiteConfig, Failure> {
-        let as_server = self.protocol.server_config()?;
+        let as_server = self.protocol.server_config();
+        as_server
+            .validate()
+            .map_err(|error| Failure::Usage(error.to_string()))?;
         if self.clients == 0 || self.timeout.is_zero() {
             return Err(Failure::Usage(
                 "--clients and --timeout must be more than zero".into(),

@@ -33,7 +33,7 @@ async fn main() -> ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
     // Before anything listens: a SIGTERM from then on is a graceful shutdown.
     let shutdown = shutdown_signal();
-    let server = Server::new(args.server_config()?).map_err(|e| Failure::Usage(e.to_string()))?;
+    let server = Server::new(args.server_config()).map_err(|e| Failure::Usage(e.to_string()))?;
     let endpoints = args.listen.endpoints().await?;
     for endpoint in &endpoints {
         if let Some(url) = endpoint.url(&args.protocol.path) {
