@@ -10,16 +10,19 @@ pub enum Dialect {
     /// PROTOCOL.md's JSON text messages, the default.
     #[default]
     Json,
+    /// The ecosystem's binary frames (PROTOCOL.md, sections 11 and 12).
+    V1,
 }
 
 impl Dialect {
     /// Every dialect the harness speaks.
-    pub const ALL: &'static [Dialect] = &[Dialect::Json];
+    pub const ALL: &'static [Dialect] = &[Dialect::Json, Dialect::V1];
 
     /// How the dialect is named on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
             Dialect::Json => "json",
+            Dialect::V1 => "v1",
         }
     }
 }
@@ -128,5 +131,6 @@ mod tests {
     #[test]
     fn the_default_dialect_is_not_named_in_labels() {
         assert_eq!(Toy::A.label(Dialect::Json), "a");
+        assert_eq!(Toy::A.label(Dialect::V1), "a [v1]");
     }
 }

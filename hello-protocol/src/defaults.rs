@@ -68,3 +68,19 @@ pub const CLIENT_SUITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Echo requests the client suite receives within this time of each other are answered
 /// together, in reverse order.
 pub const REORDER_WINDOW: Duration = Duration::from_millis(20);
+
+// The binary dialect v1 (PROTOCOL.md, section 12): its timers are its own, since the ecosystem
+// fixed them apart from the JSON dialect's.
+
+/// How often a server sends each v1 session a PING.
+pub const V1_PING_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a v1 session may go without a matching PONG before it is removed.
+pub const V1_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a server sends each v1 session a TIME_NOTIFICATION.
+pub const V1_TIME_INTERVAL: Duration = Duration::from_secs(5);
+/// How often a server sends each v1 session a KISS_REQUEST.
+pub const V1_KISS_INTERVAL: Duration = Duration::from_secs(5);
+/// How often a v1 client sends a RANDOM_NUMBER.
+pub const V1_RANDOM_INTERVAL: Duration = Duration::from_secs(5);
+/// The request header a v1 client names itself with, besides `WhoAmI`.
+pub const USER_ID_HEADER: &str = "userId";

@@ -9,6 +9,9 @@
 //! trailing bytes in the frame and in the payload.
 
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
 
 /// The first byte of every frame: `H`.
 pub const MAGIC: u8 = 0x48;
@@ -102,6 +105,78 @@ impl Message {
     pub fn type_name(&self) -> &'static str {
         type_name(self.type_byte()).expect("every message has a named type")
     }
+}
+
+impl Message {
+    /// Whether a client sends this message (HELLO, ECHO_REQUEST, KISS_RESPONSE, PONG,
+    /// RANDOM_NUMBER, DISCONNECT, ERROR); a server sends the others, and ERROR too.
+    pub fn client_sends(&self) -> bool {
+        matches!(
+            self,
+            Message::Hello { .. }
+                | Message::EchoRequest { .. }
+                | Message::KissResponse { .. }
+                | Message::Pong { .. }
+                | Message::RandomNumber { .. }
+                | Message::Disconnect { .. }
+                | Message::Error { .. }
+        )
+    }
+
+    /// Whether a server sends this message (BONJOUR, ECHO_RESPONSE, KISS_REQUEST, PING,
+    /// TIME_NOTIFICATION, HASH_RESPONSE, ERROR).
+    pub fn server_sends(&self) -> bool {
+        matches!(self, Message::Error { .. }) || !self.client_sends()
+    }
+
+    /// A TIME_NOTIFICATION of `now`.
+    pub fn time_notification(now: SystemTime) -> Message {
+        Message::TimeNotification {
+            timestamp_ms: unix_ms(now),
+            iso8601: iso8601(now),
+        }
+    }
+
+    /// The HASH_RESPONSE that answers RANDOM_NUMBER `id`, `number`.
+    pub fn hash_response(id: i64, number: i64) -> Message {
+        Message::HashResponse {
+            id,
+            hash_hex: hash_hex(number),
+        }
+    }
+}
+
+/// Whether a WebSocket message's bytes are a v1 frame rather than JSON: they start with the
+/// magic byte, which no JSON text can start with. This is what fixes a session's dialect.
+pub fn is_v1(message: &[u8]) -> bool {
+    message.first() == Some(&MAGIC)
+}
+
+/// The hash a HASH_RESPONSE carries for `number`: the first 10 hex characters of SHA-256 of the
+/// number in ASCII decimal.
+pub fn hash_hex(number: i64) -> String {
+    let digest = Sha256::digest(number.to_string().as_bytes());
+    let mut hex = String::with_capacity(HASH_HEX_LEN);
+    for byte in &digest[..HASH_HEX_LEN / 2] {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex
+}
+
+/// The hex characters of a HASH_RESPONSE's hash.
+pub const HASH_HEX_LEN: usize = 10;
+
+/// `time` in ms since the Unix epoch, negative before it.
+pub fn unix_ms(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// `time` as a TIME_NOTIFICATION writes it: RFC 3339 in UTC, with milliseconds and `Z`.
+pub fn iso8601(time: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
 }
 
 /// The name of message type `byte`, or `None` for a type v1 does not define.
@@ -505,6 +580,40 @@ mod tests {
             refused.what.contains("more than the 0 bytes left"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn hashes_are_the_first_ten_hex_characters_of_sha256_of_the_decimal() {
+        assert_eq!(hash_hex(-1), "1bad6b8cf9");
+        // SHA-256("42") = 73475cb40a568e8da8a045ced110137e159f890ac4da883b6b17dc651b3a8049
+        assert_eq!(hash_hex(42), "73475cb40a");
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc_with_milliseconds() {
+        let time = UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123);
+        assert_eq!(unix_ms(time), 1_700_000_000_123);
+        assert_eq!(iso8601(time), "2023-11-14T22:13:20.123Z");
+        assert_eq!(
+            unix_ms(UNIX_EPOCH - std::time::Duration::from_millis(5)),
+            -5
+        );
+    }
+
+    #[test]
+    fn every_message_has_a_sender() {
+        let hello = Message::Hello {
+            client_language: String::new(),
+        };
+        let ping = Message::Ping { timestamp_ms: 0 };
+        let error = Message::Error {
+            code: 1,
+            message: String::new(),
+        };
+        assert!(hello.client_sends() && !hello.server_sends());
+        assert!(ping.server_sends() && !ping.client_sends());
+        assert!(error.client_sends() && error.server_sends());
+        assert!(is_v1(&encode(&ping)) && !is_v1(b"{}") && !is_v1(b""));
     }
 
     #[test]
