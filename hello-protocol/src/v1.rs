@@ -9,7 +9,7 @@
 //! trailing bytes in the frame and in the payload.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
@@ -21,6 +21,65 @@ pub const VERSION: u8 = 0x01;
 pub const HEADER_LEN: usize = 8;
 /// The largest frame, header included.
 pub const MAX_FRAME_LEN: usize = 1024 * 1024;
+
+/// The timers a server keeps for each v1 session (PROTOCOL.md, section 12), which the
+/// ecosystem set apart from the JSON dialect's. [`Timings::default`] is its defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timings {
+    /// How often a PING is sent.
+    pub ping_interval: Duration,
+    /// How long a session may go without a matching PONG before it is removed.
+    pub session_timeout: Duration,
+    /// How often a TIME_NOTIFICATION is sent.
+    pub time_interval: Duration,
+    /// How often a KISS_REQUEST is sent.
+    pub kiss_interval: Duration,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            ping_interval: crate::defaults::V1_PING_INTERVAL,
+            session_timeout: crate::defaults::V1_SESSION_TIMEOUT,
+            time_interval: crate::defaults::V1_TIME_INTERVAL,
+            kiss_interval: crate::defaults::V1_KISS_INTERVAL,
+        }
+    }
+}
+
+impl Timings {
+    /// How many PING timestamps a session keeps, awaiting their PONG: those sent within the
+    /// session timeout, at least one.
+    pub fn outstanding_pings(&self) -> usize {
+        let ratio = self.session_timeout.as_nanos() / self.ping_interval.as_nanos().max(1);
+        usize::try_from(ratio).unwrap_or(usize::MAX).max(1)
+    }
+
+    /// Refuses timings a session cannot work with.
+    ///
+    /// # Errors
+    /// A zero interval or timeout, or a session timeout shorter than the ping interval (a
+    /// session would be removed before its first PING could be answered).
+    pub fn validate(&self) -> Result<(), String> {
+        let durations = [
+            ("v1 ping interval", self.ping_interval),
+            ("v1 session timeout", self.session_timeout),
+            ("v1 time interval", self.time_interval),
+            ("v1 kiss interval", self.kiss_interval),
+        ];
+        if let Some((name, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
+            return Err(format!("the {name} must be longer than zero"));
+        }
+        if self.session_timeout < self.ping_interval {
+            return Err(format!(
+                "the v1 session timeout ({}) must be at least the v1 ping interval ({})",
+                humantime::format_duration(self.session_timeout),
+                humantime::format_duration(self.ping_interval),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// A v1 message, each with its payload's fields in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -597,6 +656,23 @@ mod tests {
         assert_eq!(
             unix_ms(UNIX_EPOCH - std::time::Duration::from_millis(5)),
             -5
+        );
+    }
+
+    #[test]
+    fn timings_keep_a_timeouts_worth_of_pings_and_refuse_nonsense() {
+        let timings = Timings::default();
+        assert_eq!(timings.validate(), Ok(()));
+        assert_eq!(timings.outstanding_pings(), 60);
+        let short = Timings {
+            session_timeout: Duration::from_millis(500),
+            ..timings
+        };
+        assert!(
+            short
+                .validate()
+                .unwrap_err()
+                .contains("at least the v1 ping interval")
         );
     }
 

@@ -8,8 +8,8 @@ use hello_check::ClientSuiteConfig;
 use hello_check::cli::SuiteArgs;
 use hello_net::Endpoint;
 use hello_net::process::Failure;
-use hello_protocol::defaults;
-use hello_server::ServerConfig;
+use hello_protocol::{defaults, v1};
+use hello_server::{Dialects, ServerConfig};
 use hello_tls::certs::CertFiles;
 use hello_tls::{ClientAuth, Identity, ensure_certs, server_config};
 use tokio::net::TcpListener;
@@ -69,6 +69,9 @@ pub struct CheckArgs {
     /// Echo requests arriving within this time of each other are answered together, in reverse.
     #[arg(long, default_value_t = defaults::REORDER_WINDOW.into())]
     reorder_window: humantime::Duration,
+    /// How often a v1 client under judgement is expected to send a RANDOM_NUMBER.
+    #[arg(long, env = "WS_RANDOM_INTERVAL", default_value_t = defaults::V1_RANDOM_INTERVAL.into())]
+    random_interval: humantime::Duration,
     #[command(flatten)]
     pub suite: SuiteArgs,
 }
@@ -138,6 +141,18 @@ pub struct ProtocolArgs {
     /// How often each session is sent a Kiss request.
     #[arg(long, env = "WS_KISS_INTERVAL", default_value_t = defaults::KISS_INTERVAL.into())]
     kiss_interval: humantime::Duration,
+    /// How often each v1 session is sent a PING.
+    #[arg(long, env = "WS_V1_PING_INTERVAL", default_value_t = defaults::V1_PING_INTERVAL.into())]
+    v1_ping_interval: humantime::Duration,
+    /// How long a v1 session may go without a PONG matching a PING before it is removed.
+    #[arg(long, env = "WS_V1_SESSION_TIMEOUT", default_value_t = defaults::V1_SESSION_TIMEOUT.into())]
+    v1_session_timeout: humantime::Duration,
+    /// How often each v1 session is sent a TIME_NOTIFICATION.
+    #[arg(long, env = "WS_V1_TIME_INTERVAL", default_value_t = defaults::V1_TIME_INTERVAL.into())]
+    v1_time_interval: humantime::Duration,
+    /// How often each v1 session is sent a KISS_REQUEST.
+    #[arg(long, env = "WS_V1_KISS_INTERVAL", default_value_t = defaults::V1_KISS_INTERVAL.into())]
+    v1_kiss_interval: humantime::Duration,
     /// How long a WebSocket handshake may take.
     #[arg(long, env = "WS_HANDSHAKE_TIMEOUT", default_value_t = defaults::HANDSHAKE_TIMEOUT.into())]
     handshake_timeout: humantime::Duration,
@@ -156,6 +171,10 @@ pub struct ServeArgs {
     pub listen: ListenArgs,
     #[command(flatten)]
     pub protocol: ProtocolArgs,
+    /// Which dialects sessions may speak: `auto` tells them apart by each session's first
+    /// message; `json` or `v1` serves every session in that one.
+    #[arg(long, env = "WS_DIALECT", default_value = "auto", value_parser = parse_dialects)]
+    dialect: Dialects,
     /// How long shutdown waits for every session to close.
     #[arg(long, default_value_t = defaults::SHUTDOWN_TIMEOUT.into())]
     shutdown_timeout: humantime::Duration,
@@ -179,6 +198,12 @@ impl ProtocolArgs {
             ping_interval: self.ping_interval.into(),
             pong_timeout: self.pong_timeout.into(),
             kiss_interval: self.kiss_interval.into(),
+            v1: v1::Timings {
+                ping_interval: self.v1_ping_interval.into(),
+                session_timeout: self.v1_session_timeout.into(),
+                time_interval: self.v1_time_interval.into(),
+                kiss_interval: self.v1_kiss_interval.into(),
+            },
             handshake_timeout: self.handshake_timeout.into(),
             close_timeout: self.close_timeout.into(),
             max_message_size: self.max_message_size,
@@ -195,8 +220,18 @@ impl ServeArgs {
             max_connections: self.max_connections,
             batch_len: self.batch_len,
             read_buffer_size: self.read_buffer_size,
+            dialects: self.dialect,
             ..self.protocol.server_config()
         }
+    }
+}
+
+fn parse_dialects(name: &str) -> Result<Dialects, String> {
+    match name {
+        "auto" => Ok(Dialects::Auto),
+        "json" => Ok(Dialects::Json),
+        "v1" => Ok(Dialects::V1),
+        _ => Err(format!("no dialect {name:?}; known: auto, json, v1")),
     }
 }
 
@@ -221,6 +256,8 @@ impl CheckArgs {
             ping_interval: as_server.ping_interval,
             pong_timeout: as_server.pong_timeout,
             kiss_interval: as_server.kiss_interval,
+            v1: as_server.v1,
+            random_interval: self.random_interval.into(),
             handshake_timeout: as_server.handshake_timeout,
             close_timeout: as_server.close_timeout,
             max_message_size: as_server.max_message_size,

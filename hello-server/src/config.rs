@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hello_protocol::defaults;
+use hello_protocol::{defaults, v1};
 
 /// A server's settings. [`ServerConfig::default`] is PROTOCOL.md's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,10 @@ pub struct ServerConfig {
     pub pong_timeout: Duration,
     /// How often each session is sent a Kiss request.
     pub kiss_interval: Duration,
+    /// The timers of v1 sessions, which replace the three above for them.
+    pub v1: v1::Timings,
+    /// Which dialects sessions may speak.
+    pub dialects: Dialects,
     /// How long a WebSocket handshake may take before the connection is dropped.
     pub handshake_timeout: Duration,
     /// How long a closing session waits for the peer's Close, and for its last frames to go out.
@@ -42,6 +46,8 @@ impl Default for ServerConfig {
             ping_interval: defaults::PING_INTERVAL,
             pong_timeout: defaults::PONG_TIMEOUT,
             kiss_interval: defaults::KISS_INTERVAL,
+            v1: v1::Timings::default(),
+            dialects: Dialects::Auto,
             handshake_timeout: defaults::HANDSHAKE_TIMEOUT,
             close_timeout: defaults::CLOSE_TIMEOUT,
             shutdown_timeout: defaults::SHUTDOWN_TIMEOUT,
@@ -51,6 +57,20 @@ impl Default for ServerConfig {
             read_buffer_size: defaults::READ_BUFFER_SIZE,
         }
     }
+}
+
+/// Which dialects a server's sessions may speak (PROTOCOL.md, section 12.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialects {
+    /// Each session's first message fixes it: a binary message starting with `0x48` makes it
+    /// v1, anything else JSON.
+    #[default]
+    Auto,
+    /// JSON only: every session is served as JSON, whatever it sends.
+    Json,
+    /// v1 only: every session is served as v1, and anything that is no v1 frame is a decode
+    /// error.
+    V1,
 }
 
 /// A setting that makes no sense, with the reason.
@@ -85,6 +105,7 @@ impl ServerConfig {
                 humantime::format_duration(self.ping_interval),
             )));
         }
+        self.v1.validate().map_err(ConfigError)?;
         let counts = [
             ("max connections", self.max_connections),
             ("max message size", self.max_message_size),

@@ -27,7 +27,7 @@ pub mod server;
 mod session;
 mod shared;
 
-pub use config::{ConfigError, ServerConfig};
+pub use config::{ConfigError, Dialects, ServerConfig};
 pub use hello_net::Endpoint;
 pub use registry::{EndReason, SessionInfo, SessionRegistry, Transport};
 pub use server::{RunningServer, Server};

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hello_net::{Accepted, Endpoint, Serve, accept_loop};
-use hello_protocol::defaults;
+use hello_protocol::{defaults, v1};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout_at};
@@ -43,6 +43,10 @@ pub struct ClientSuiteConfig {
     pub pong_timeout: Duration,
     /// How often each session is sent a Kiss request; its answer is due within it.
     pub kiss_interval: Duration,
+    /// The timers v1 sessions are served with.
+    pub v1: v1::Timings,
+    /// How often a v1 client is expected to send a RANDOM_NUMBER.
+    pub random_interval: Duration,
     /// How long a handshake, TLS and WebSocket, may take.
     pub handshake_timeout: Duration,
     /// How long a session the client closed waits for its last frames to go out.
@@ -67,6 +71,8 @@ impl Default for ClientSuiteConfig {
             ping_interval: defaults::PING_INTERVAL,
             pong_timeout: defaults::PONG_TIMEOUT,
             kiss_interval: defaults::KISS_INTERVAL,
+            v1: v1::Timings::default(),
+            random_interval: defaults::V1_RANDOM_INTERVAL,
             handshake_timeout: defaults::HANDSHAKE_TIMEOUT,
             close_timeout: defaults::CLOSE_TIMEOUT,
             max_message_size: defaults::MAX_MESSAGE_SIZE,
