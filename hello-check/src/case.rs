@@ -4,28 +4,7 @@
 //! line and PROTOCOL.md's tables know of a case. Adding a case is adding a variant: the compiler
 //! then asks for its name, what it checks and how it runs.
 
-/// The encoding a run speaks. A run has one; each case says which it applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Dialect {
-    /// PROTOCOL.md's JSON text messages, the default.
-    #[default]
-    Json,
-    /// The ecosystem's binary frames (PROTOCOL.md, sections 11 and 12).
-    V1,
-}
-
-impl Dialect {
-    /// Every dialect the harness speaks.
-    pub const ALL: &'static [Dialect] = &[Dialect::Json, Dialect::V1];
-
-    /// How the dialect is named on the command line and in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Json => "json",
-            Dialect::V1 => "v1",
-        }
-    }
-}
+pub use hello_protocol::Dialect;
 
 /// One case of a suite.
 pub trait Case: Copy + Eq + Sized + 'static {

@@ -1,5 +1,5 @@
 //! The server's side of the WebSocket handshake (PROTOCOL.md, section 2): the path, the client's
-//! `WhoAmI`, and the `SVR` and `X-Session-Id` headers of the answer. The reference server and the
+//! `WhoAmI` (or v1's `userId`), and the `SVR` and `X-Session-Id` headers of the answer. The reference server and the
 //! harness's judge of clients both answer handshakes with these.
 
 use hello_protocol::defaults;
@@ -30,9 +30,24 @@ pub fn require_path(request: &Request, path: &str) -> Result<(), ErrorResponse> 
 
 /// The client's `WhoAmI`, trimmed; `None` when it sent none or a blank one.
 pub fn who_am_i(request: &Request) -> Option<String> {
+    header_name(request, defaults::WHO_AM_I_HEADER)
+}
+
+/// The client's `userId` (the v1 dialect's name for itself), trimmed; `None` when it sent none
+/// or a blank one.
+pub fn user_id(request: &Request) -> Option<String> {
+    header_name(request, defaults::USER_ID_HEADER)
+}
+
+/// The name a session is given: `WhoAmI`, else `userId` (PROTOCOL.md, section 12.2).
+pub fn client_name(request: &Request) -> Option<String> {
+    who_am_i(request).or_else(|| user_id(request))
+}
+
+fn header_name(request: &Request, header: &str) -> Option<String> {
     request
         .headers()
-        .get(defaults::WHO_AM_I_HEADER)
+        .get(header)
         .and_then(|name| name.to_str().ok())
         .map(str::trim)
         .filter(|name| !name.is_empty())

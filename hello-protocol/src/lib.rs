@@ -9,10 +9,12 @@
 //!   ([`decode_client_message`]) and on the client's ([`decode_server_message`]).
 //! - [`defaults`]: ports, path, intervals, limits and header names.
 //! - [`locale`]: turning a POSIX locale and a time zone into a Kiss response.
+//! - [`dialect`]: JSON or v1, and how a session's first message tells them apart.
 //! - [`v1`]: the ecosystem's binary dialect: frames, messages, strict encoding and decoding.
 
 pub mod decode;
 pub mod defaults;
+pub mod dialect;
 pub mod locale;
 pub mod message;
 pub mod v1;
@@ -21,6 +23,7 @@ pub use decode::{
     ClientMessage, DecodeError, MessageKind, ServerMessage, decode_client_message,
     decode_server_message,
 };
+pub use dialect::Dialect;
 pub use message::{
     EchoRequest, EchoResponse, EchoResult, ErrorResponse, GREETINGS, KissRequest, KissResponse,
     ResultKv, encode, encode_echo_answer,

@@ -205,6 +205,47 @@ impl Message {
     }
 }
 
+impl From<&crate::KissRequest> for Message {
+    fn from(facts: &crate::KissRequest) -> Message {
+        Message::KissRequest {
+            os_name: facts.os_name.clone(),
+            os_version: facts.os_version.clone(),
+            os_release: facts.os_release.clone(),
+            os_architecture: facts.os_architecture.clone(),
+        }
+    }
+}
+
+impl From<&crate::KissResponse> for Message {
+    fn from(answer: &crate::KissResponse) -> Message {
+        Message::KissResponse {
+            language: answer.language.clone(),
+            encoding: answer.encoding.clone(),
+            time_zone: answer.time_zone.clone(),
+        }
+    }
+}
+
+/// The ECHO_RESPONSE to request `id` (PROTOCOL.md, section 12.4): status 200 and one OK
+/// result, whose `idx` is the id and whose kv is `id` (the id in decimal, which clients match
+/// answers by), `data` unchanged, `meta` the server's language tag, and `idx` the id again.
+pub fn echo_answer(id: i64, data: String, server_tag: &str) -> Message {
+    let id_text = id.to_string();
+    Message::EchoResponse {
+        status: 200,
+        results: vec![EchoResult {
+            idx: id,
+            kind: ResultKind::Ok,
+            kv: vec![
+                ("id".to_owned(), id_text.clone()),
+                ("data".to_owned(), data),
+                ("meta".to_owned(), server_tag.to_owned()),
+                ("idx".to_owned(), id_text),
+            ],
+        }],
+    }
+}
+
 /// Whether a WebSocket message's bytes are a v1 frame rather than JSON: they start with the
 /// magic byte, which no JSON text can start with. This is what fixes a session's dialect.
 pub fn is_v1(message: &[u8]) -> bool {

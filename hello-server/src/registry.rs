@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use hello_protocol::KissResponse;
+use hello_protocol::{Dialect, KissResponse};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -25,6 +25,8 @@ pub struct SessionInfo {
     pub transport: Transport,
     /// When the handshake completed.
     pub connected_at: SystemTime,
+    /// The dialect the session speaks, once its first message (or its first Kiss) fixed it.
+    pub dialect: Option<Dialect>,
     /// When the latest Pong arrived.
     pub last_pong: Option<SystemTime>,
     /// How many Pongs arrived.
@@ -96,6 +98,7 @@ impl SessionRegistry {
             registry: self.clone(),
             id,
             name,
+            dialect: None,
             reason: None,
         }
     }
@@ -189,6 +192,7 @@ pub struct SessionGuard {
     registry: SessionRegistry,
     id: Uuid,
     name: String,
+    dialect: Option<Dialect>,
     reason: Option<EndReason>,
 }
 
@@ -203,16 +207,31 @@ impl SessionGuard {
         &self.name
     }
 
+    /// The session's dialect, once fixed.
+    pub fn dialect(&self) -> Option<Dialect> {
+        self.dialect
+    }
+
+    /// Records the dialect the session's first message fixed; it is logged with `session-`.
+    pub fn set_dialect(&mut self, dialect: Dialect) {
+        self.dialect = Some(dialect);
+        tracing::debug!(id = %self.id, dialect = dialect.name(), "session dialect");
+        self.registry
+            .update(&self.id, |info| info.dialect = Some(dialect));
+    }
+
     /// Removes the session now, logging why. Later calls change nothing.
     pub fn end(&mut self, reason: EndReason) {
         if self.reason.is_some() {
             return;
         }
+        let dialect = self.dialect.map_or("none", Dialect::name);
+        let (id, name) = (self.id, &self.name);
         match &reason {
             EndReason::PongTimeout | EndReason::Error(_) => {
-                tracing::warn!(id = %self.id, name = %self.name, reason = %reason, "session-")
+                tracing::warn!(%id, %name, reason = %reason, dialect, "session-")
             }
-            _ => tracing::info!(id = %self.id, name = %self.name, reason = %reason, "session-"),
+            _ => tracing::info!(%id, %name, reason = %reason, dialect, "session-"),
         }
         self.registry.lock().remove(&self.id);
         self.registry.changed();

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hello_net::{Accepted, Endpoint, Serve, accept_loop, host_kiss_request};
-use hello_protocol::encode;
+use hello_protocol::{encode, v1};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -39,11 +39,13 @@ impl Server {
             .write_buffer_size(usize::MAX / 2)
             .max_message_size(Some(config.max_message_size))
             .max_frame_size(Some(config.max_message_size));
+        let kiss_request = host_kiss_request();
         Ok(Server {
             shared: Arc::new(Shared {
                 websocket_config,
                 registry: SessionRegistry::default(),
-                kiss_request: encode(&host_kiss_request()).into(),
+                kiss_request: encode(&kiss_request).into(),
+                v1_kiss_request: v1::encode(&v1::Message::from(&kiss_request)),
                 shutdown: CancellationToken::new(),
                 config,
             }),

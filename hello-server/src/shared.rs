@@ -14,5 +14,7 @@ pub(crate) struct Shared {
     pub(crate) registry: SessionRegistry,
     /// The host's Kiss request, encoded once: it is the same for every session.
     pub(crate) kiss_request: Utf8Bytes,
+    /// The same facts as a v1 KISS_REQUEST frame.
+    pub(crate) v1_kiss_request: Vec<u8>,
     pub(crate) shutdown: CancellationToken,
 }

@@ -3,85 +3,22 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::WAIT;
+use common::{TestServer, WAIT, Ws};
 use futures_util::{SinkExt, StreamExt};
-use hello_server::{EndReason, Endpoint, RunningServer, Server, ServerConfig, SessionRegistry};
+use hello_server::{EndReason, ServerConfig};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::Response;
+use tokio_tungstenite::client_async;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::{Bytes, Message};
-use tokio_tungstenite::{WebSocketStream, client_async};
 use uuid::Uuid;
-
-type Ws = WebSocketStream<TcpStream>;
-
-struct TestServer {
-    addr: SocketAddr,
-    registry: SessionRegistry,
-    running: RunningServer,
-}
-
-impl TestServer {
-    /// Intervals long enough that nothing periodic happens unless a test asks for it.
-    fn quiet() -> ServerConfig {
-        ServerConfig {
-            ping_interval: Duration::from_secs(60),
-            pong_timeout: Duration::from_secs(60),
-            kiss_interval: Duration::from_secs(60),
-            // Test clients rarely answer the server's Close; don't wait long for them.
-            close_timeout: Duration::from_millis(200),
-            ..ServerConfig::default()
-        }
-    }
-
-    async fn start(config: ServerConfig) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let running = Server::new(config)
-            .unwrap()
-            .spawn(vec![Endpoint::Plain(listener)]);
-        TestServer {
-            addr: running.addr(),
-            registry: running.registry().clone(),
-            running,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("ws://{}{path}", self.addr)
-    }
-
-    async fn open(&self, who_am_i: Option<&str>) -> (Ws, Response<Option<Vec<u8>>>) {
-        let mut request = self.url("/ws").into_client_request().unwrap();
-        if let Some(name) = who_am_i {
-            request
-                .headers_mut()
-                .insert("WhoAmI", name.parse().unwrap());
-        }
-        let tcp = TcpStream::connect(self.addr).await.unwrap();
-        timeout(WAIT, client_async(request, tcp))
-            .await
-            .unwrap()
-            .unwrap()
-    }
-
-    async fn session(&self) -> Ws {
-        self.open(Some("tester")).await.0
-    }
-
-    async fn shutdown(self) {
-        timeout(WAIT, self.running.shutdown()).await.unwrap();
-    }
-}
 
 /// A client that keeps reading, and so answers every Ping, until stopped.
 struct LiveClient {

@@ -1,5 +1,6 @@
 //! One connection, from the handshake to the closing frame: Echo answers, Kiss requests, Pings
-//! and eviction (PROTOCOL.md, sections 2 to 7).
+//! and eviction (PROTOCOL.md, sections 2 to 7), in either dialect (section 12): the first data
+//! message fixes which, and [`v1`] holds what a v1 session adds.
 //!
 //! Each session is one task running one loop: it reads a batch of the client's messages, answers
 //! them into the WebSocket's buffer, writes the batch out with one flush, and drives the Ping,
@@ -17,7 +18,8 @@ use std::future::poll_fn;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use hello_net::{Accepted, handshake, is_disconnect};
 use hello_protocol::{
-    ClientMessage, ErrorResponse, decode_client_message, defaults, encode, encode_echo_answer,
+    ClientMessage, Dialect, ErrorResponse, decode_client_message, defaults, encode,
+    encode_echo_answer,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::OwnedSemaphorePermit;
@@ -30,8 +32,12 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes};
 use uuid::Uuid;
 
+use crate::config::Dialects;
 use crate::registry::{EndReason, SessionGuard, SessionInfo};
 use crate::shared::Shared;
+use v1::{V1Answer, V1Due, V1Session};
+
+mod v1;
 
 /// Serves one accepted connection until it ends. Never fails: what goes wrong is logged.
 ///
@@ -64,7 +70,7 @@ pub(crate) async fn serve_connection<S>(
                 "the server is at its connection limit",
             ));
         }
-        who_am_i = handshake::who_am_i(request);
+        who_am_i = handshake::client_name(request);
         handshake::add_server_headers(&mut response, id);
         Ok(response)
     };
@@ -91,6 +97,7 @@ pub(crate) async fn serve_connection<S>(
         peer,
         transport,
         connected_at: SystemTime::now(),
+        dialect: None,
         last_pong: None,
         pong_count: 0,
         last_kiss: None,
@@ -112,18 +119,22 @@ enum LoopExit {
     Broken(String),
 }
 
-async fn run_session<S>(ws: WebSocketStream<S>, mut guard: SessionGuard, shared: Arc<Shared>)
+async fn run_session<S>(ws: WebSocketStream<S>, guard: SessionGuard, shared: Arc<Shared>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut session = SessionLoop {
         id: guard.id(),
+        guard,
         ws,
         unflushed: false,
         held: None,
+        v1: None,
         shared: &shared,
     };
-    let farewell = match session.run().await {
+    let exit = session.run().await;
+    let guard = &mut session.guard;
+    let farewell = match exit {
         LoopExit::ClientClosed => {
             guard.end(EndReason::ClientClosed);
             None
@@ -149,6 +160,7 @@ enum Event {
     PongOverdue,
     PingDue(Instant),
     KissDue,
+    V1Due,
     Input(Option<Result<Message, WsError>>),
     Flushed(Result<(), WsError>),
 }
@@ -159,6 +171,8 @@ enum Event {
 /// queue and no second task: nothing is handed between tasks, so nothing wakes another thread.
 struct SessionLoop<'a, S> {
     id: Uuid,
+    /// Keeps the session in the registry; ended when the loop ends.
+    guard: SessionGuard,
     ws: WebSocketStream<S>,
     /// Messages are buffered that a flush has not yet written out.
     unflushed: bool,
@@ -166,6 +180,8 @@ struct SessionLoop<'a, S> {
     /// not reading); it goes out first once the buffer is written out, and until then no input is
     /// read, so no answer is ever dropped.
     held: Option<Message>,
+    /// The v1 session's state, once the session is v1; its timers replace the JSON ones.
+    v1: Option<V1Session>,
     shared: &'a Shared,
 }
 
@@ -183,17 +199,26 @@ where
         // Set when a Ping is due, cleared by any Pong: the timeout runs from a Ping, never from
         // the start of the session.
         let mut pong_deadline: Option<Instant> = None;
+        match config.dialects {
+            Dialects::Auto => {}
+            Dialects::Json => self.fix_dialect(Dialect::Json, &mut pong_deadline),
+            Dialects::V1 => self.fix_dialect(Dialect::V1, &mut pong_deadline),
+        }
         let mut shutdown = pin!(self.shared.shutdown.cancelled());
         loop {
-            let deadline = pong_deadline.unwrap_or_else(|| start + config.ping_interval * 1000);
+            let far = start + config.ping_interval * 1000;
+            let deadline = pong_deadline.unwrap_or(far);
+            let v1_due = self.v1.as_ref().map(V1Session::next_due);
+            let json_timers = v1_due.is_none();
             let unflushed = self.unflushed;
             let ws = &mut self.ws;
             let event = tokio::select! {
                 biased;
                 () = &mut shutdown => Event::Shutdown,
                 () = sleep_until(deadline), if pong_deadline.is_some() => Event::PongOverdue,
-                tick = pings.tick() => Event::PingDue(tick),
-                _ = kisses.tick() => Event::KissDue,
+                tick = pings.tick(), if json_timers => Event::PingDue(tick),
+                _ = kisses.tick(), if json_timers => Event::KissDue,
+                () = sleep_until(v1_due.unwrap_or(far)), if v1_due.is_some() => Event::V1Due,
                 // Either the batch goes out, or the next message comes in: never both, so a
                 // client that does not read cannot make the server buffer more.
                 event = async move {
@@ -229,6 +254,10 @@ where
                     self.send(Message::Ping(Bytes::new())).map(|_| ())
                 }
                 Event::KissDue => {
+                    // A session that has said nothing by its first Kiss is a JSON session.
+                    if self.guard.dialect().is_none() {
+                        self.fix_dialect(Dialect::Json, &mut pong_deadline);
+                    }
                     let kiss = Message::Text(self.shared.kiss_request.clone());
                     self.send(kiss).map(|refused| {
                         if refused.is_some() {
@@ -236,6 +265,10 @@ where
                         }
                     })
                 }
+                Event::V1Due => match self.v1_timers() {
+                    Ok(()) => Ok(()),
+                    Err(exit) => return exit,
+                },
                 Event::Flushed(Ok(())) => {
                     self.unflushed = false;
                     match self.held.take() {
@@ -267,8 +300,10 @@ where
         let mut taken = 0;
         while let Some(message) = next.take() {
             match message {
-                Some(Ok(Message::Text(text))) => self.answer(text.as_bytes())?,
-                Some(Ok(Message::Binary(bytes))) => self.answer(&bytes)?,
+                Some(Ok(Message::Text(text))) => {
+                    self.take_data(text.as_bytes(), true, pong_deadline)?;
+                }
+                Some(Ok(Message::Binary(bytes))) => self.take_data(&bytes, false, pong_deadline)?,
                 Some(Ok(Message::Pong(_))) => {
                     *pong_deadline = None;
                     self.shared.registry.record_pong(&self.id);
@@ -287,6 +322,109 @@ where
             }
         }
         Ok(())
+    }
+
+    /// Fixes the session's dialect. A v1 session's timers start now, and the JSON ones stop.
+    fn fix_dialect(&mut self, dialect: Dialect, pong_deadline: &mut Option<Instant>) {
+        self.guard.set_dialect(dialect);
+        if dialect == Dialect::V1 {
+            self.v1 = Some(V1Session::new(self.shared.config.v1, Instant::now()));
+            *pong_deadline = None;
+        }
+    }
+
+    /// Answers one data message in the session's dialect, which the first one fixes: v1 for a
+    /// binary message starting with `0x48`, JSON for anything else.
+    fn take_data(
+        &mut self,
+        bytes: &[u8],
+        is_text: bool,
+        pong_deadline: &mut Option<Instant>,
+    ) -> Result<(), LoopExit> {
+        let dialect = match self.guard.dialect() {
+            Some(dialect) => dialect,
+            None => {
+                let dialect = if is_text {
+                    Dialect::Json
+                } else {
+                    Dialect::of_first_message(bytes)
+                };
+                self.fix_dialect(dialect, pong_deadline);
+                dialect
+            }
+        };
+        match dialect {
+            Dialect::Json => self.answer(bytes),
+            Dialect::V1 => self.answer_v1(bytes, is_text),
+        }
+    }
+
+    /// Answers one message of a v1 session (PROTOCOL.md, section 12).
+    fn answer_v1(&mut self, bytes: &[u8], is_text: bool) -> Result<(), LoopExit> {
+        let v1 = self.v1.as_mut().expect("a v1 session has its state");
+        let answer = if is_text {
+            V1Session::text()
+        } else {
+            v1.answer(bytes, Instant::now())
+        };
+        let reply = match answer {
+            V1Answer::Send(frame) => frame,
+            V1Answer::Kiss(kiss) => {
+                self.shared.registry.record_kiss(&self.id, kiss);
+                return Ok(());
+            }
+            V1Answer::Matched => {
+                self.shared.registry.record_pong(&self.id);
+                return Ok(());
+            }
+            V1Answer::Nothing => return Ok(()),
+            V1Answer::Fail { error, what } => {
+                tracing::debug!(id = %self.id, %what, "malformed v1 frame");
+                // The answers already made go out first, then the ERROR, then the Close.
+                self.hold_unless_sent(Message::Binary(error.into()))
+                    .map_err(exit_for)?;
+                return Err(LoopExit::ServerCloses(
+                    EndReason::Error(what),
+                    CloseCode::Protocol,
+                    "malformed v1 frame",
+                ));
+            }
+            V1Answer::Disconnect(reason) => {
+                tracing::debug!(id = %self.id, %reason, "DISCONNECT");
+                return Err(LoopExit::ServerCloses(
+                    EndReason::ClientClosed,
+                    CloseCode::Normal,
+                    "disconnect",
+                ));
+            }
+        };
+        self.hold_unless_sent(Message::Binary(reply.into()))
+            .map_err(exit_for)
+    }
+
+    /// Fires the v1 timers that are due: PING, TIME_NOTIFICATION, KISS_REQUEST, or eviction.
+    /// A client that is not reading has them skipped, as JSON's Kiss is.
+    fn v1_timers(&mut self) -> Result<(), LoopExit> {
+        let v1 = self.v1.as_mut().expect("a v1 session has its state");
+        match v1.on_timers(Instant::now(), &self.shared.v1_kiss_request) {
+            V1Due::Expired => Err(LoopExit::ServerCloses(
+                EndReason::PongTimeout,
+                CloseCode::Policy,
+                defaults::PONG_TIMEOUT_REASON,
+            )),
+            V1Due::Send(frames) => {
+                for frame in frames {
+                    match self.send(Message::Binary(frame.into())) {
+                        Ok(None) => {}
+                        Ok(Some(_)) => {
+                            tracing::debug!(id = %self.id, "the client is not reading; v1 timer frame skipped");
+                        }
+                        Err(error) => return Err(exit_for(error)),
+                    }
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Answers one message from the client: an Echo response, nothing for a Kiss response, an
@@ -336,6 +474,11 @@ where
     /// Ends the session: sends `frame`, if any, after the answers already made, and reads until
     /// the peer's Close has been answered and the stream ends.
     async fn close(mut self, frame: Option<CloseFrame>) {
+        if let Some(answer) = self.held.take()
+            && self.ws.feed(answer).await.is_err()
+        {
+            return;
+        }
         let written = match frame {
             Some(frame) => self.ws.close(Some(frame)).await,
             None => self.ws.flush().await,
