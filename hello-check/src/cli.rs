@@ -53,15 +53,20 @@ impl SuiteArgs {
         select(&self.only, &self.skip, self.dialect).map_err(Failure::Usage)
     }
 
-    /// Every case of the suite and what it checks, one a line.
-    pub fn list<C: Case>() -> String {
-        let width = C::ALL
+    /// Every case of the suite in the chosen dialect and what it checks, one a line.
+    pub fn list<C: Case>(&self) -> String {
+        let cases: Vec<C> = C::ALL
+            .iter()
+            .copied()
+            .filter(|case| case.dialects().contains(&self.dialect))
+            .collect();
+        let width = cases
             .iter()
             .map(|case| case.name().len())
             .max()
             .unwrap_or(0)
             + 2;
-        C::ALL
+        cases
             .iter()
             .map(|case| format!("{:<width$}{}\n", case.name(), case.checks()))
             .collect()

@@ -12,7 +12,7 @@ use hello_check::cli::SuiteArgs;
 use hello_client::config::{generated_name, url_from_parts};
 use hello_client::{Backoff, ClientConfig, TlsSettings};
 use hello_net::process::Failure;
-use hello_protocol::defaults;
+use hello_protocol::{defaults, v1};
 use hello_tls::{Identity, ServerTrust};
 
 /// How long `bench --idle` holds its sessions by default.
@@ -82,6 +82,9 @@ pub struct ServerArgs {
     /// The server's ping interval.
     #[arg(long, env = "WS_PING_INTERVAL", default_value_t = defaults::PING_INTERVAL.into())]
     ping_interval: humantime::Duration,
+    /// The server's ping interval for v1 sessions.
+    #[arg(long, env = "WS_V1_PING_INTERVAL", default_value_t = defaults::V1_PING_INTERVAL.into())]
+    v1_ping_interval: humantime::Duration,
     /// The CA to trust for wss:// (PEM).
     #[arg(long, value_name = "FILE", default_value = "certs/ca.crt")]
     ca: PathBuf,
@@ -206,6 +209,15 @@ pub struct CheckArgs {
     /// The server's Kiss interval.
     #[arg(long, env = "WS_KISS_INTERVAL", default_value_t = defaults::KISS_INTERVAL.into())]
     kiss_interval: humantime::Duration,
+    /// The server's v1 session timeout: how long a v1 session lives without a matching PONG.
+    #[arg(long, env = "WS_V1_SESSION_TIMEOUT", default_value_t = defaults::V1_SESSION_TIMEOUT.into())]
+    v1_session_timeout: humantime::Duration,
+    /// The server's TIME_NOTIFICATION interval for v1 sessions.
+    #[arg(long, env = "WS_V1_TIME_INTERVAL", default_value_t = defaults::V1_TIME_INTERVAL.into())]
+    v1_time_interval: humantime::Duration,
+    /// The server's KISS_REQUEST interval for v1 sessions.
+    #[arg(long, env = "WS_V1_KISS_INTERVAL", default_value_t = defaults::V1_KISS_INTERVAL.into())]
+    v1_kiss_interval: humantime::Duration,
     /// How late a timed event (Kiss, Ping, eviction) may be and still pass.
     #[arg(long, default_value_t = defaults::CHECK_SLACK.into())]
     slack: humantime::Duration,
@@ -267,15 +279,23 @@ impl CheckArgs {
     /// The suite's settings.
     ///
     /// # Errors
-    /// A usage error for a zero timeout or ping interval.
+    /// A usage error for a zero timeout or ping interval, or v1 timings that make no sense.
     pub fn suite_config(&self) -> Result<ServerSuiteConfig, Failure> {
         self.server.refuse_zero_durations()?;
+        let v1 = v1::Timings {
+            ping_interval: self.server.v1_ping_interval.into(),
+            session_timeout: self.v1_session_timeout.into(),
+            time_interval: self.v1_time_interval.into(),
+            kiss_interval: self.v1_kiss_interval.into(),
+        };
+        v1.validate().map_err(Failure::Usage)?;
         Ok(ServerSuiteConfig {
             url: self.server.url(),
             dialect: self.suite.dialect,
             ping_interval: self.server.ping_interval.into(),
             pong_timeout: self.pong_timeout.into(),
             kiss_interval: self.kiss_interval.into(),
+            v1,
             slack: self.slack.into(),
             timeout: self.server.timeout.into(),
             max_message_size: self.max_message_size,

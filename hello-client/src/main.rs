@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hello_check::bench::{self, bench_echo, bench_idle, progress_bar};
-use hello_check::cli::SuiteArgs;
 use hello_check::{ServerCase, run_server_suite};
 use hello_net::process::{Failure, exit_status, init_logging, shutdown_signal};
 use serde::Serialize;
@@ -41,7 +40,7 @@ async fn run(args: RunArgs) -> Result<(), Failure> {
 
 async fn check(args: CheckArgs) -> Result<(), Failure> {
     if args.suite.list {
-        print!("{}", SuiteArgs::list::<ServerCase>());
+        print!("{}", args.suite.list::<ServerCase>());
         return Ok(());
     }
     let cases = args.suite.cases::<ServerCase>()?;

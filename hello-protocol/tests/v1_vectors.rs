@@ -206,7 +206,23 @@ fn protocol_md_examples_are_the_bytes_the_codec_writes() {
         spaced(&echo[16..24]),
         spaced(&echo[24..]),
     ];
-    for line in lines.iter().flatten() {
+    // And 12.3 and 12.5: a PING, and an ERROR, one line per field.
+    let ping = v1::encode(&Message::Ping {
+        timestamp_ms: 1_700_000_000_123,
+    });
+    let error = v1::encode(&Message::Error {
+        code: 4,
+        message: "bad magic".into(),
+    });
+    let whole = |bytes: &[u8]| spaced(bytes).join(" ");
+    let more = [
+        whole(&ping[..8]),
+        whole(&ping[8..]),
+        whole(&error[..8]),
+        whole(&error[8..12]),
+        whole(&error[12..]),
+    ];
+    for line in lines.iter().flatten().chain(&more) {
         assert!(
             protocol.contains(line.as_str()),
             "PROTOCOL.md lacks {line:?}"

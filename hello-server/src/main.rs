@@ -6,7 +6,6 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
-use hello_check::cli::SuiteArgs;
 use hello_check::{ClientCase, run_client_suite};
 use hello_net::process::{Failure, exit_status, init_logging, shutdown_signal};
 use hello_server::Server;
@@ -46,7 +45,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
 
 async fn check(args: CheckArgs) -> Result<(), Failure> {
     if args.suite.list {
-        print!("{}", SuiteArgs::list::<ClientCase>());
+        print!("{}", args.suite.list::<ClientCase>());
         return Ok(());
     }
     let cases = args.suite.cases::<ClientCase>()?;

@@ -73,17 +73,7 @@ impl Checker {
 
     pub(super) async fn echo_utf8(&self) -> Checked {
         let mut probe = self.open().await?;
-        let samples = GREETINGS.into_iter().chain([
-            "Привет",
-            "مرحبا",
-            "👋🏽",
-            "👨‍👩‍👧‍👦 family",
-            "",
-            "quote \" backslash \\ slash /",
-            "control \n\t\r\u{1} \u{7f}",
-            "\u{10FFFF}",
-        ]);
-        let samples: Vec<&str> = samples.collect();
+        let samples = utf8_samples();
         for (id, data) in samples.iter().enumerate() {
             probe.echo(id as u64, data).await?;
         }
@@ -127,4 +117,23 @@ impl Checker {
         probe.expect_echo(8, "in a binary frame").await?;
         Ok(String::new())
     }
+}
+
+/// Text every dialect must carry unchanged: the greetings, scripts of every direction, emoji
+/// with modifiers and joiners, the empty string, JSON's special characters, controls, and the
+/// last code point.
+pub(super) fn utf8_samples() -> Vec<&'static str> {
+    GREETINGS
+        .into_iter()
+        .chain([
+            "Привет",
+            "مرحبا",
+            "👋🏽",
+            "👨‍👩‍👧‍👦 family",
+            "",
+            "quote \" backslash \\ slash /",
+            "control \n\t\r\u{1} \u{7f}",
+            "\u{10FFFF}",
+        ])
+        .collect()
 }

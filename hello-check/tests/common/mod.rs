@@ -6,6 +6,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use hello_check::{Report, Verdict};
 use hello_server::{Endpoint, RunningServer, Server, ServerConfig};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -35,4 +36,14 @@ where
         }
     });
     addr
+}
+
+/// The cases of `report` that failed, with what each said.
+pub fn failures(report: &Report) -> Vec<(String, String)> {
+    report
+        .cases
+        .iter()
+        .filter(|case| case.verdict == Verdict::Fail)
+        .map(|case| (case.case.clone(), case.detail.clone()))
+        .collect()
 }
