@@ -124,3 +124,53 @@ async fn bench_prints_json_and_its_exit_status_tells_errors() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("not an echoed request"));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn check_dialect_v1_takes_the_servers_v1_timers_and_writes_its_report() {
+    let server = reference_server(ServerConfig {
+        v1: hello_protocol::v1::Timings {
+            ping_interval: Duration::from_millis(200),
+            session_timeout: Duration::from_secs(1),
+            time_interval: Duration::from_millis(200),
+            kiss_interval: Duration::from_millis(200),
+        },
+        ..ServerConfig::default()
+    })
+    .await;
+    let url = format!("ws://{}/ws", server.addr());
+    let dir = tempfile::tempdir().unwrap();
+    let report_path = dir.path().join("v1.json");
+    let output = output_of(client(&[
+        "check",
+        "--url",
+        &url,
+        "--dialect",
+        "v1",
+        "--v1-ping-interval",
+        "200ms",
+        "--v1-session-timeout",
+        "1s",
+        "--v1-time-interval",
+        "200ms",
+        "--v1-kiss-interval",
+        "200ms",
+        "--report",
+        report_path.to_str().unwrap(),
+    ]))
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("PASS") && stdout.contains("hash [v1]"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let cases = report["cases"].as_array().unwrap();
+    assert!(cases.len() > 20, "{report}");
+    assert!(
+        cases.iter().all(|case| case["verdict"] == "pass"),
+        "{report}"
+    );
+    server.shutdown().await;
+}

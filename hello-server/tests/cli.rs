@@ -52,7 +52,7 @@ fn wait_for_line(output: &mpsc::Receiver<String>, needle: &str) -> String {
 
 #[test]
 fn nonsense_flags_are_refused_with_a_reason_and_status_2() {
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 5] = [
         (
             &["--ping-interval", "0s"],
             "ping interval must be longer than zero",
@@ -62,6 +62,11 @@ fn nonsense_flags_are_refused_with_a_reason_and_status_2() {
             "must not exceed the ping interval",
         ),
         (&["--kiss-interval", "soon"], "invalid value"),
+        (
+            &["--v1-ping-interval", "2s", "--v1-session-timeout", "1s"],
+            "must be at least the v1 ping interval",
+        ),
+        (&["--dialect", "binary"], "known: auto, json, v1"),
     ];
     for (args, reason) in cases {
         let output = server(args).output().unwrap();
