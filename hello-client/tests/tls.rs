@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::WAIT;
+use hello_check::{Dialect, ServerCase, ServerSuiteConfig, run_server_suite, select};
 use hello_client::{ClientConfig, ClientError, RunReport, TlsSettings, run};
 use hello_server::{Endpoint, RunningServer, Server, ServerConfig, SessionRegistry, Transport};
 use hello_tls::certs::{CertFiles, ensure_certs, ensure_certs_valid};
@@ -136,6 +137,35 @@ async fn wss_round_trip_by_name_ipv4_and_ipv6() {
         assert_eq!(report.handshakes[0].svr(), Some("RUST"));
         server.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn v1_sessions_run_over_wss_as_over_ws() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = certs_in(dir.path());
+    let server = TlsServer::start("127.0.0.1", &files, ClientAuth::None).await;
+    let only: Vec<String> = ["hello-bonjour", "echo-round-trip", "hash", "bad-magic"]
+        .map(String::from)
+        .into();
+    let cases = select::<ServerCase>(&only, &[], Dialect::V1).unwrap();
+    let config = ServerSuiteConfig {
+        url: format!("wss://localhost:{}/ws", server.tls.port()),
+        dialect: Dialect::V1,
+        ping_interval: Duration::from_millis(300),
+        pong_timeout: Duration::from_millis(300),
+        kiss_interval: Duration::from_millis(100),
+        v1: Default::default(),
+        slack: Duration::from_secs(1),
+        timeout: WAIT,
+        max_message_size: hello_protocol::defaults::MAX_MESSAGE_SIZE,
+        tls: TlsSettings {
+            trust: trusting(&files),
+            identity: None,
+        },
+    };
+    let report = run_server_suite(&config, &cases, |_| {}).await;
+    assert_eq!(report.summary_line(), "4 passed, 0 failed", "{report:?}");
+    server.shutdown().await;
 }
 
 #[tokio::test]

@@ -507,3 +507,14 @@ async fn a_pinned_dialect_serves_every_session_in_it() {
     assert_eq!(recv_close(&mut ws).await.0, CloseCode::Protocol);
     v1_only.shutdown().await;
 }
+
+#[tokio::test]
+async fn shutdown_closes_v1_sessions_with_1001_as_json_ones() {
+    let server = TestServer::start(quiet()).await;
+    let mut ws = v1_session(&server).await;
+    let running = server.running;
+    let shutdown = tokio::spawn(async move { timeout(WAIT, running.shutdown()).await.unwrap() });
+    assert_eq!(recv_close(&mut ws).await.0, CloseCode::Away);
+    drop(ws);
+    shutdown.await.unwrap();
+}
