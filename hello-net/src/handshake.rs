@@ -1,6 +1,7 @@
 //! The server's side of the WebSocket handshake (PROTOCOL.md, section 2): the path, the client's
-//! `WhoAmI`, and the `SVR` and `X-Session-Id` headers of the answer. The reference server and the
-//! harness's judge of clients both answer handshakes with these.
+//! `WhoAmI` (and a v1 client's `userId`), and the `SVR` and `X-Session-Id` headers of the
+//! answer. The reference server and the harness's judge of clients both answer handshakes with
+//! these.
 
 use hello_protocol::defaults;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
@@ -30,9 +31,18 @@ pub fn require_path(request: &Request, path: &str) -> Result<(), ErrorResponse> 
 
 /// The client's `WhoAmI`, trimmed; `None` when it sent none or a blank one.
 pub fn who_am_i(request: &Request) -> Option<String> {
+    name_header(request, defaults::WHO_AM_I_HEADER)
+}
+
+/// The v1 client's `userId`, trimmed; `None` when it sent none or a blank one.
+pub fn user_id(request: &Request) -> Option<String> {
+    name_header(request, defaults::USER_ID_HEADER)
+}
+
+fn name_header(request: &Request, header: &str) -> Option<String> {
     request
         .headers()
-        .get(defaults::WHO_AM_I_HEADER)
+        .get(header)
         .and_then(|name| name.to_str().ok())
         .map(str::trim)
         .filter(|name| !name.is_empty())
