@@ -1,6 +1,6 @@
 //! The server's side of the WebSocket handshake (PROTOCOL.md, section 2): the path, the client's
-//! `WhoAmI` (or v1's `userId`), and the `SVR` and `X-Session-Id` headers of the answer. The reference server and the
-//! harness's judge of clients both answer handshakes with these.
+//! `WhoAmI` (or v1's `userId`), and the `SVR` and `X-Session-Id` headers of the answer. The
+//! reference server and the harness's judge of clients both answer handshakes with these.
 
 use hello_protocol::defaults;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};

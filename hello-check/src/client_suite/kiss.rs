@@ -1,5 +1,6 @@
 //! The client's Kiss responses: every request answered within the Kiss interval, with a locale,
-//! an encoding and an IANA time zone.
+//! an encoding and an IANA time zone; in both dialects (a v1 KISS_RESPONSE is recorded as the
+//! JSON one, its fields being the same).
 
 use hello_protocol::KissResponse;
 use hello_protocol::locale::is_iana_name;
@@ -7,11 +8,16 @@ use hello_protocol::locale::is_iana_name;
 use super::ClientSuiteConfig;
 use super::pings::judge_answers;
 use super::watch::Record;
+use crate::case::Dialect;
 use crate::report::Finding;
 
-/// `kiss-answered`
+/// `kiss-answered`, within the Kiss interval of the run's dialect.
 pub(super) fn kiss_answered(record: &Record, config: &ClientSuiteConfig) -> Finding {
-    let lasted = record.ended - record.started;
+    let (within, limit) = match config.dialect {
+        Dialect::Json => (config.kiss_interval, "Kiss interval"),
+        Dialect::V1 => (config.v1.kiss_interval, "v1 Kiss interval"),
+    };
+    let until = record.active_until();
     judge_answers(
         &record.kisses_sent,
         &record
@@ -19,11 +25,11 @@ pub(super) fn kiss_answered(record: &Record, config: &ClientSuiteConfig) -> Find
             .iter()
             .map(|(at, _)| *at)
             .collect::<Vec<_>>(),
-        config.kiss_interval,
-        record.ended,
+        within,
+        until,
         "Kiss request",
-        "Kiss interval",
-        lasted,
+        limit,
+        until - record.since(),
     )
 }
 

@@ -7,12 +7,16 @@
 //! answers with requests by arrival order rather than by id trips over its own data check.
 //! After the next N sessions have ended (or the timeout has run out) each one is judged.
 //!
+//! Each session's first data message fixes its dialect, JSON or v1, and the session is served in
+//! it; a session in another dialect than the run's fails every case, saying which to run.
+//!
 //! [`watch`] serves and records the sessions; one file per group of cases judges the records:
-//! [`session`], [`echo`], [`kiss`], [`pings`].
+//! [`session`], [`echo`], [`kiss`], [`pings`], [`random`].
 
 mod echo;
 mod kiss;
 mod pings;
+mod random;
 mod session;
 mod watch;
 
@@ -87,6 +91,8 @@ impl Default for ClientSuiteConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientCase {
     WhoamiSent,
+    UserIdSent,
+    HelloFirst,
     EchoRequestsSent,
     EchoWellFormed,
     EchoIdsUnique,
@@ -94,12 +100,17 @@ pub enum ClientCase {
     KissAnswered,
     KissPlausible,
     PingsAnswered,
+    PongsEchoPings,
+    RandomNumbersSent,
     Closes1000,
+    DisconnectThenClose,
 }
 
 impl Case for ClientCase {
     const ALL: &'static [Self] = &[
         ClientCase::WhoamiSent,
+        ClientCase::UserIdSent,
+        ClientCase::HelloFirst,
         ClientCase::EchoRequestsSent,
         ClientCase::EchoWellFormed,
         ClientCase::EchoIdsUnique,
@@ -107,12 +118,17 @@ impl Case for ClientCase {
         ClientCase::KissAnswered,
         ClientCase::KissPlausible,
         ClientCase::PingsAnswered,
+        ClientCase::PongsEchoPings,
+        ClientCase::RandomNumbersSent,
         ClientCase::Closes1000,
+        ClientCase::DisconnectThenClose,
     ];
 
     fn name(self) -> &'static str {
         match self {
             ClientCase::WhoamiSent => "whoami-sent",
+            ClientCase::UserIdSent => "user-id-sent",
+            ClientCase::HelloFirst => "hello-first",
             ClientCase::EchoRequestsSent => "echo-requests-sent",
             ClientCase::EchoWellFormed => "echo-well-formed",
             ClientCase::EchoIdsUnique => "echo-ids-unique",
@@ -120,25 +136,32 @@ impl Case for ClientCase {
             ClientCase::KissAnswered => "kiss-answered",
             ClientCase::KissPlausible => "kiss-plausible",
             ClientCase::PingsAnswered => "pings-answered",
+            ClientCase::PongsEchoPings => "pongs-echo-pings",
+            ClientCase::RandomNumbersSent => "random-numbers-sent",
             ClientCase::Closes1000 => "closes-1000",
+            ClientCase::DisconnectThenClose => "disconnect-then-close",
         }
     }
 
     fn checks(self) -> &'static str {
         match self {
             ClientCase::WhoamiSent => "the handshake carries a non-empty `WhoAmI` header",
+            ClientCase::UserIdSent => "the handshake carries a non-empty `userId` header",
+            ClientCase::HelloFirst => {
+                "the client's first message is HELLO, with a non-empty `client_language`"
+            }
             ClientCase::EchoRequestsSent => "the client sends at least one Echo request",
             ClientCase::EchoWellFormed => {
-                "every message the client sends is a valid Echo request (integer id, string data and meta) or Kiss response: none draws a 400"
+                "every message the client sends is valid, and one a client sends: in JSON an Echo request (integer id, string data and meta) or a Kiss response, none drawing a 400; in v1 a frame of a client's type, none drawing an ERROR"
             }
             ClientCase::EchoIdsUnique => {
                 "the client never reuses an id while a request with it is in flight"
             }
             ClientCase::AnswersMatchedById => {
-                "answered in reverse order of its requests, the client still ends with Close 1000 (it matched answers by `results[0].id`, not by order); skipped when it never had two requests in flight"
+                "answered in reverse order of its requests, the client still ends with Close 1000 (it matched answers by id, `results[0].id` in JSON and `kv.id` in v1, not by order); skipped when it never had two requests in flight"
             }
             ClientCase::KissAnswered => {
-                "every Kiss request sent at least one Kiss interval before the session ended is answered within that interval; skipped when the session was too short for one"
+                "every Kiss request sent at least one Kiss interval (in v1, the v1 Kiss interval) before the session ended is answered within that interval; skipped when the session was too short for one"
             }
             ClientCase::KissPlausible => {
                 "each Kiss response carries a locale like `en_US`, an encoding like `UTF-8` and an IANA time zone like `Europe/Paris` or `UTC`"
@@ -146,31 +169,87 @@ impl Case for ClientCase {
             ClientCase::PingsAnswered => {
                 "every Ping sent at least one pong timeout before the session ended is answered by a Pong within the pong timeout"
             }
+            ClientCase::PongsEchoPings => {
+                "every PING sent at least one v1 ping interval before the session ended is answered within that interval by a PONG echoing its `timestamp_ms` exactly, and no PONG echoes a timestamp no PING carried; skipped when the session was too short for one"
+            }
+            ClientCase::RandomNumbersSent => {
+                "the client sends a RANDOM_NUMBER every `--random-interval`, give or take half of it: the first within 1.5 intervals of its first message, every gap between two from 0.5 to 1.5 intervals, and the last within 1.5 intervals of the end; skipped when the session lasted under 1.5 intervals and sent none"
+            }
             ClientCase::Closes1000 => {
                 "the client ends its session with Close 1000, not by dropping the connection"
+            }
+            ClientCase::DisconnectThenClose => {
+                "the client ends its session with DISCONNECT, then answers the server's Close 1000 (or, given none within its close timeout, closes with 1000 itself); skipped when the server closed the session after a bad frame"
             }
         }
     }
 
     fn timed(self) -> bool {
-        matches!(self, ClientCase::KissAnswered | ClientCase::PingsAnswered)
+        matches!(
+            self,
+            ClientCase::KissAnswered
+                | ClientCase::PingsAnswered
+                | ClientCase::PongsEchoPings
+                | ClientCase::RandomNumbersSent
+        )
+    }
+
+    fn dialects(self) -> &'static [Dialect] {
+        match self {
+            ClientCase::WhoamiSent | ClientCase::PingsAnswered | ClientCase::Closes1000 => {
+                &[Dialect::Json]
+            }
+            ClientCase::UserIdSent
+            | ClientCase::HelloFirst
+            | ClientCase::PongsEchoPings
+            | ClientCase::RandomNumbersSent
+            | ClientCase::DisconnectThenClose => &[Dialect::V1],
+            ClientCase::EchoRequestsSent
+            | ClientCase::EchoWellFormed
+            | ClientCase::EchoIdsUnique
+            | ClientCase::AnswersMatchedById
+            | ClientCase::KissAnswered
+            | ClientCase::KissPlausible => Dialect::ALL,
+        }
     }
 }
 
 impl ClientCase {
-    /// The case's verdict on one session.
+    /// The case's verdict on one session, in a run judging `config.dialect`.
     fn judge(self, record: &Record, config: &ClientSuiteConfig) -> Finding {
+        let dialect = config.dialect;
+        if let Some(spoken) = record.dialect.filter(|spoken| *spoken != dialect) {
+            return Finding::fail(format!(
+                "the client spoke {}; this run judges {}: run with --dialect {}",
+                dialect_name(spoken),
+                dialect_name(dialect),
+                spoken.name()
+            ));
+        }
         match self {
             ClientCase::WhoamiSent => session::whoami_sent(record),
+            ClientCase::UserIdSent => session::user_id_sent(record),
+            ClientCase::HelloFirst => session::hello_first(record),
             ClientCase::EchoRequestsSent => echo::echo_requests_sent(record),
-            ClientCase::EchoWellFormed => echo::echo_well_formed(record),
+            ClientCase::EchoWellFormed => echo::echo_well_formed(record, dialect),
             ClientCase::EchoIdsUnique => echo::echo_ids_unique(record),
-            ClientCase::AnswersMatchedById => echo::answers_matched_by_id(record),
+            ClientCase::AnswersMatchedById => echo::answers_matched_by_id(record, dialect),
             ClientCase::KissAnswered => kiss::kiss_answered(record, config),
             ClientCase::KissPlausible => kiss::kiss_plausible(record),
             ClientCase::PingsAnswered => pings::pings_answered(record, config),
+            ClientCase::PongsEchoPings => pings::pongs_echo_pings(record, config),
+            ClientCase::RandomNumbersSent => random::random_numbers_sent(record, config),
             ClientCase::Closes1000 => session::closes_1000(record),
+            ClientCase::DisconnectThenClose => session::disconnect_then_close(record),
         }
+    }
+}
+
+/// A dialect as the verdicts name it.
+fn dialect_name(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Json => "JSON",
+        Dialect::V1 => "v1",
     }
 }
 

@@ -1,28 +1,33 @@
 //! Serving the clients under judgement: each session is served as PROTOCOL.md says, Echo
 //! requests that arrive together answered in reverse order, and everything the client does is
 //! written down in a [`Record`] for the cases to judge.
+//!
+//! The first data message fixes a session's dialect: a binary message starting with `0x48` makes
+//! it v1, anything else JSON, and so does the JSON Kiss falling due before any message came.
+//! Until then the judge sends nothing. A JSON session is served by [`json`], a v1 session by
+//! [`v1`]; both hold Echo requests back in an [`echo_queue`].
 
-use std::collections::HashSet;
+mod echo_queue;
+mod json;
+mod v1;
+
 use std::fmt;
 use std::net::SocketAddr;
-use std::pin::pin;
 
-use futures_util::{SinkExt, StreamExt};
-use hello_net::handshake;
-use hello_net::{host_kiss_request, is_disconnect};
-use hello_protocol::{
-    ClientMessage, EchoRequest, EchoResponse, ErrorResponse, KissResponse, decode_client_message,
-    defaults, encode,
-};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use hello_net::{handshake, is_disconnect};
+use hello_protocol::KissResponse;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout_at};
-use tokio_tungstenite::WebSocketStream;
+use tokio::time::{Instant, sleep_until, timeout_at};
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Bytes, Message};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use uuid::Uuid;
 
 use super::ClientSuiteConfig;
+use crate::case::Dialect;
+use echo_queue::EchoQueue;
+pub(super) use v1::V1Record;
 
 /// How a client left its session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +38,8 @@ pub(super) enum Departure {
     Vanished,
     /// By breaking the connection.
     Failed(String),
+    /// The server closed the session and the client did not answer within the close timeout.
+    Unanswered,
     /// It had not left when the judgement's timeout ran out.
     StillOpen,
 }
@@ -45,6 +52,9 @@ impl fmt::Display for Departure {
             Departure::Closed(None) => f.write_str("closed with a Close frame carrying no code"),
             Departure::Vanished => f.write_str("dropped the connection without a Close frame"),
             Departure::Failed(error) => write!(f, "broke the connection ({error})"),
+            Departure::Unanswered => {
+                f.write_str("did not answer the server's Close within the close timeout")
+            }
             Departure::StillOpen => {
                 f.write_str("was still connected when the check's timeout ran out")
             }
@@ -55,25 +65,49 @@ impl fmt::Display for Departure {
 /// Everything a client did in one session.
 #[derive(Debug)]
 pub(super) struct Record {
+    /// The handshake's `WhoAmI` and `userId` headers.
     pub(super) who_am_i: Option<String>,
+    pub(super) user_id: Option<String>,
     pub(super) peer: SocketAddr,
     pub(super) started: Instant,
     pub(super) ended: Instant,
     pub(super) departure: Departure,
+    /// The dialect the session was fixed in; `None` when it ended before either could be told.
+    pub(super) dialect: Option<Dialect>,
+    // In either dialect: Echo requests, the messages that drew an error, the Kiss exchange.
     pub(super) echo_requests: u64,
     pub(super) malformed: Vec<String>,
-    pub(super) duplicate_ids: Vec<u64>,
+    /// Ids sent again while in flight (JSON's are u64, v1's i64).
+    pub(super) duplicate_ids: Vec<i128>,
     pub(super) answered_out_of_order: bool,
     pub(super) kisses_sent: Vec<Instant>,
     pub(super) kiss_answers: Vec<(Instant, KissResponse)>,
+    // JSON sessions only: WebSocket Pings and Pongs.
     pub(super) pings_sent: Vec<Instant>,
     pub(super) pongs: Vec<Instant>,
+    /// v1 sessions only: the rest of what v1 asks of a client.
+    pub(super) v1: V1Record,
 }
 
 impl Record {
+    /// When the session took on its dialect: when it became v1, else when it opened.
+    pub(super) fn since(&self) -> Instant {
+        self.v1.since.unwrap_or(self.started)
+    }
+
+    /// When the client stopped taking part: its DISCONNECT, else the session's end. What was
+    /// due by then is what the timed cases judge.
+    pub(super) fn active_until(&self) -> Instant {
+        self.v1
+            .disconnect
+            .as_ref()
+            .map_or(self.ended, |(_, at)| *at)
+    }
+
     pub(super) fn label(&self) -> String {
         self.who_am_i
             .clone()
+            .or_else(|| self.user_id.clone())
             .unwrap_or_else(|| self.peer.to_string())
     }
 }
@@ -88,12 +122,13 @@ pub(super) async fn judge_connection<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut who_am_i = None;
+    let (mut who_am_i, mut user_id) = (None, None);
     let path = config.path.as_str();
     #[allow(clippy::result_large_err)] // tungstenite's callback signature
     let callback = |request: &Request, mut response: Response| {
         handshake::require_path(request, path)?;
         who_am_i = handshake::who_am_i(request);
+        user_id = handshake::user_id(request);
         handshake::add_server_headers(&mut response, Uuid::new_v4());
         Ok(response)
     };
@@ -106,10 +141,12 @@ where
     let started = Instant::now();
     let mut record = Record {
         who_am_i,
+        user_id,
         peer,
         started,
         ended: started,
         departure: Departure::StillOpen,
+        dialect: None,
         echo_requests: 0,
         malformed: Vec::new(),
         duplicate_ids: Vec::new(),
@@ -118,112 +155,147 @@ where
         kiss_answers: Vec::new(),
         pings_sent: Vec::new(),
         pongs: Vec::new(),
+        v1: V1Record::default(),
     };
-    watch_session(ws, config, deadline, &mut record).await;
+    let (mut sink, mut incoming) = ws.split();
+    let session = Session { config, deadline };
+    if let Some((dialect, first)) = session.await_dialect(&mut incoming, &mut record).await {
+        record.dialect = Some(dialect);
+        match dialect {
+            Dialect::Json => {
+                session
+                    .serve_json(&mut sink, &mut incoming, first, &mut record)
+                    .await;
+            }
+            Dialect::V1 => {
+                let first = first.expect("only a message makes a session v1");
+                session
+                    .serve_v1(&mut sink, &mut incoming, first, &mut record)
+                    .await;
+            }
+        }
+    }
     record.ended = Instant::now();
     Some(record)
 }
 
-async fn watch_session<S>(
-    mut ws: WebSocketStream<S>,
-    config: &ClientSuiteConfig,
+/// What one session is served with.
+struct Session<'a> {
+    config: &'a ClientSuiteConfig,
+    /// When the whole judgement ends.
     deadline: Instant,
-    record: &mut Record,
-) where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let kiss_request = encode(&host_kiss_request());
-    let mut pings = interval_at(record.started + config.ping_interval, config.ping_interval);
-    let mut kisses = interval_at(record.started + config.kiss_interval, config.kiss_interval);
-    pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    kisses.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut in_flight: HashSet<u64> = HashSet::new();
-    let mut batch: Vec<EchoRequest> = Vec::new();
-    let mut batch_due: Option<Instant> = None;
-    let mut end = pin!(sleep_until(deadline));
-    loop {
-        let due = batch_due.unwrap_or(deadline);
-        let outgoing: Vec<Message> = tokio::select! {
-            () = &mut end => return,
-            () = sleep_until(due), if batch_due.is_some() => {
-                batch_due = None;
-                record.answered_out_of_order |= batch.len() > 1;
-                batch
-                    .drain(..)
-                    .rev()
-                    .map(|request| {
-                        in_flight.remove(&request.id);
-                        let answer = EchoResponse::answer(request, Uuid::new_v4(), defaults::LANGUAGE_TAG);
-                        Message::Text(encode(&answer).into())
-                    })
-                    .collect()
+}
+
+/// What the client sent next, as a session cares.
+enum Next {
+    Data(Message),
+    Pong,
+    /// A Ping (tungstenite answers it) or a raw frame.
+    Other,
+    Left(Departure),
+}
+
+fn next_of(item: Option<Result<Message, WsError>>) -> Next {
+    match item {
+        Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => Next::Data(message),
+        Some(Ok(Message::Pong(_))) => Next::Pong,
+        Some(Ok(Message::Close(frame))) => {
+            Next::Left(Departure::Closed(frame.map(|frame| u16::from(frame.code))))
+        }
+        Some(Ok(_)) => Next::Other,
+        Some(Err(error)) if is_disconnect(&error) => Next::Left(Departure::Vanished),
+        Some(Err(error)) => Next::Left(Departure::Failed(error.to_string())),
+        None => Next::Left(Departure::Vanished),
+    }
+}
+
+impl Session<'_> {
+    /// Waits for what fixes the dialect: the first data message (returned, to be served), or
+    /// the JSON Kiss falling due. `None` when the client left first, or the judgement ended.
+    async fn await_dialect<I>(
+        &self,
+        incoming: &mut I,
+        record: &mut Record,
+    ) -> Option<(Dialect, Option<Message>)>
+    where
+        I: Stream<Item = Result<Message, WsError>> + Unpin,
+    {
+        let kiss_due = record.started + self.config.kiss_interval;
+        loop {
+            tokio::select! {
+                () = sleep_until(self.deadline) => return None,
+                () = sleep_until(kiss_due) => return Some((Dialect::Json, None)),
+                item = incoming.next() => match next_of(item) {
+                    Next::Data(Message::Binary(bytes)) if hello_protocol::v1::is_v1(&bytes) => {
+                        return Some((Dialect::V1, Some(Message::Binary(bytes))));
+                    }
+                    Next::Data(message) => return Some((Dialect::Json, Some(message))),
+                    Next::Pong | Next::Other => {}
+                    Next::Left(departure) => {
+                        self.left(incoming, departure, record).await;
+                        return None;
+                    }
+                },
             }
-            _ = pings.tick() => {
-                record.pings_sent.push(Instant::now());
-                vec![Message::Ping(Bytes::new())]
-            }
-            _ = kisses.tick() => {
-                record.kisses_sent.push(Instant::now());
-                vec![Message::Text(kiss_request.clone().into())]
-            }
-            message = ws.next() => {
-                let bytes = match message {
-                    Some(Ok(Message::Text(text))) => Bytes::from(text),
-                    Some(Ok(Message::Binary(bytes))) => bytes,
-                    Some(Ok(Message::Pong(_))) => {
-                        record.pongs.push(Instant::now());
-                        continue;
-                    }
-                    Some(Ok(Message::Close(frame))) => {
-                        record.departure = Departure::Closed(frame.map(|frame| u16::from(frame.code)));
-                        // Lets tungstenite send the answering Close.
-                        let _ = timeout_at(Instant::now() + config.close_timeout, ws.next()).await;
-                        return;
-                    }
-                    Some(Ok(_)) => continue,
-                    Some(Err(error)) => {
-                        record.departure = if is_disconnect(&error) {
-                            Departure::Vanished
-                        } else {
-                            Departure::Failed(error.to_string())
-                        };
-                        return;
-                    }
-                    None => {
-                        record.departure = Departure::Vanished;
-                        return;
-                    }
-                };
-                match decode_client_message(&bytes) {
-                    Ok(ClientMessage::Echo(request)) => {
-                        record.echo_requests += 1;
-                        if !in_flight.insert(request.id) {
-                            record.duplicate_ids.push(request.id);
-                        }
-                        batch.push(request);
-                        batch_due.get_or_insert(Instant::now() + config.reorder_window);
-                        continue;
-                    }
-                    Ok(ClientMessage::Kiss(answer)) => {
-                        record.kiss_answers.push((Instant::now(), answer));
-                        continue;
-                    }
-                    Err(error) => {
-                        let text = String::from_utf8_lossy(&bytes);
-                        record.malformed.push(format!("{} → {error}", abbreviate(&text)));
-                        vec![Message::Text(encode(&ErrorResponse::bad_request(error.to_string())).into())]
-                    }
+        }
+    }
+
+    /// Notes how the client left; after its Close, reads on so that tungstenite sends the
+    /// answering Close.
+    async fn left<I>(&self, incoming: &mut I, departure: Departure, record: &mut Record)
+    where
+        I: Stream<Item = Result<Message, WsError>> + Unpin,
+    {
+        let closed = matches!(departure, Departure::Closed(_));
+        record.departure = departure;
+        if closed {
+            let _ = timeout_at(Instant::now() + self.config.close_timeout, incoming.next()).await;
+        }
+    }
+
+    /// Closes the session with `code` and waits, within the close timeout, for the client's
+    /// answering Close: how it answers is how it left.
+    async fn close<W, I>(&self, sink: &mut W, incoming: &mut I, code: u16, record: &mut Record)
+    where
+        W: Sink<Message, Error = WsError> + Unpin,
+        I: Stream<Item = Result<Message, WsError>> + Unpin,
+    {
+        let frame = CloseFrame {
+            code: code.into(),
+            reason: "".into(),
+        };
+        if let Err(error) = sink.send(Message::Close(Some(frame))).await {
+            record.departure = Departure::Failed(error.to_string());
+            return;
+        }
+        let answer = async {
+            loop {
+                if let Next::Left(departure) = next_of(incoming.next().await) {
+                    return departure;
                 }
             }
         };
+        record.departure = timeout_at(Instant::now() + self.config.close_timeout, answer)
+            .await
+            .unwrap_or(Departure::Unanswered);
+    }
+
+    /// Sends `outgoing`; `false` (with the departure noted) when the connection broke.
+    async fn send<W>(&self, sink: &mut W, outgoing: Vec<Message>, record: &mut Record) -> bool
+    where
+        W: Sink<Message, Error = WsError> + Unpin,
+    {
         for message in outgoing {
-            if ws.feed(message).await.is_err() {
+            if sink.feed(message).await.is_err() {
                 break;
             }
         }
-        if let Err(error) = ws.flush().await {
-            record.departure = Departure::Failed(error.to_string());
-            return;
+        match sink.flush().await {
+            Ok(()) => true,
+            Err(error) => {
+                record.departure = Departure::Failed(error.to_string());
+                false
+            }
         }
     }
 }
