@@ -51,6 +51,21 @@ pub fn select<C: Case>(
             return Err(format!("no case named {name:?}; --list shows them"));
         }
     }
+    for name in only {
+        let judged = C::ALL
+            .iter()
+            .filter(|case| case.name() == name)
+            .flat_map(|case| case.dialects().iter().copied());
+        let dialects: Vec<&str> = judged.clone().map(Dialect::name).collect();
+        if !judged.into_iter().any(|judged| judged == dialect) {
+            return Err(format!(
+                "case {name:?} judges {} sessions, not {}: run it with --dialect {}",
+                dialects.join(" and "),
+                dialect.name(),
+                dialects[0]
+            ));
+        }
+    }
     Ok(C::ALL
         .iter()
         .copied()
@@ -68,15 +83,17 @@ mod tests {
     enum Toy {
         A,
         B,
+        C,
     }
 
     impl Case for Toy {
-        const ALL: &'static [Self] = &[Toy::A, Toy::B];
+        const ALL: &'static [Self] = &[Toy::A, Toy::B, Toy::C];
 
         fn name(self) -> &'static str {
             match self {
                 Toy::A => "a",
                 Toy::B => "b",
+                Toy::C => "c",
             }
         }
 
@@ -86,6 +103,13 @@ mod tests {
 
         fn timed(self) -> bool {
             false
+        }
+
+        fn dialects(self) -> &'static [Dialect] {
+            match self {
+                Toy::C => &[Dialect::V1],
+                _ => &[Dialect::Json],
+            }
         }
     }
 
@@ -101,10 +125,20 @@ mod tests {
         assert_eq!(names(&["b", "a"], &[]).unwrap(), ["a", "b"]);
         assert_eq!(names(&[], &["a"]).unwrap(), ["b"]);
         assert!(
-            names(&["c"], &[])
+            names(&["d"], &[])
                 .unwrap_err()
-                .contains("no case named \"c\"")
+                .contains("no case named \"d\"")
         );
+    }
+
+    #[test]
+    fn a_case_of_another_dialect_is_refused_by_name_and_left_out_otherwise() {
+        assert_eq!(names(&[], &[]).unwrap(), ["a", "b"]);
+        assert_eq!(
+            names(&["c"], &[]).unwrap_err(),
+            "case \"c\" judges v1 sessions, not json: run it with --dialect v1"
+        );
+        assert_eq!(names(&[], &["c"]).unwrap(), ["a", "b"]);
     }
 
     #[test]
