@@ -1,12 +1,15 @@
 //! A client run: Echo requests in flight matched by id, every Kiss answered, Pings answered,
 //! a silent server noticed, and a clean Close at the end (PROTOCOL.md, sections 3 to 7).
 
+mod json;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use hello_protocol::{EchoRequest, ServerMessage, decode_server_message, defaults, encode};
+use hello_protocol::{EchoRequest, KissRequest, KissResponse, defaults};
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -100,12 +103,7 @@ pub async fn run(
                 print_handshake(&handshake);
                 report.handshakes.push(handshake);
                 backoff = config.reconnect.map(|backoff| backoff.initial);
-                let mut session = Session {
-                    ws,
-                    config,
-                    in_flight: &mut in_flight,
-                    report: &mut report,
-                };
+                let mut session = Session::new(ws, config, &mut in_flight, &mut report);
                 session.run(end_at, stop.as_mut()).await?
             }
             Err(error) => SessionEnd::Lost(error),
@@ -165,40 +163,53 @@ fn print_handshake(handshake: &Handshake) {
     }
 }
 
+/// One connection of a run: the requests in flight sent, the server's messages taken in, a
+/// silent server noticed, until the run ends or the connection does.
 struct Session<'a> {
     ws: Connection,
     config: &'a ClientConfig,
     in_flight: &'a mut HashMap<u64, InFlight>,
     report: &'a mut RunReport,
+    silence: SilenceWatch,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    fn new(
+        ws: Connection,
+        config: &'a ClientConfig,
+        in_flight: &'a mut HashMap<u64, InFlight>,
+        report: &'a mut RunReport,
+    ) -> Self {
+        Session {
+            ws,
+            config,
+            in_flight,
+            report,
+            silence: SilenceWatch::new(config.ping_interval),
+        }
+    }
+
     async fn run(
         &mut self,
         end_at: Option<Instant>,
         mut stop: std::pin::Pin<&mut impl Future<Output = ()>>,
     ) -> Result<SessionEnd, ClientError> {
         let now = Instant::now();
-        let mut requests: Vec<&InFlight> = self.in_flight.values().collect();
-        requests.sort_by_key(|waiting| waiting.request.id);
-        let requests: Vec<Message> = requests
-            .iter()
-            .map(|waiting| Message::Text(encode(&waiting.request).into()))
-            .collect();
+        let mut waiting: Vec<&InFlight> = self.in_flight.values().collect();
+        waiting.sort_by_key(|waiting| waiting.request.id);
+        let opening = json::requests(&waiting);
         for waiting in self.in_flight.values_mut() {
             waiting.sent_at = now;
         }
-        for request in requests {
-            if let Err(error) = self.ws.feed(request).await {
+        for message in opening {
+            if let Err(error) = self.ws.feed(message).await {
                 return Ok(SessionEnd::Lost(format!("sending failed: {error}")));
             }
         }
         if let Err(error) = self.ws.flush().await {
             return Ok(SessionEnd::Lost(format!("sending failed: {error}")));
         }
-        let silence_limit = self.config.ping_interval * defaults::SILENT_SERVER_INTERVALS;
-        let mut last_ping = Instant::now();
-        let mut warned_silent = false;
+        self.silence.heard();
         loop {
             let answer_due = self
                 .in_flight
@@ -210,6 +221,7 @@ impl Session<'_> {
             if finished {
                 return self.close().await;
             }
+            let silent_at = self.silence.deadline();
             tokio::select! {
                 () = stop.as_mut() => return self.close().await,
                 () = sleep_until_optional(end_at), if self.in_flight.is_empty() => return self.close().await,
@@ -221,33 +233,20 @@ impl Session<'_> {
                         humantime::format_duration(self.config.timeout)
                     )));
                 }
-                () = sleep_until(last_ping + silence_limit), if !warned_silent => {
-                    warned_silent = true;
+                () = sleep_until_optional(silent_at) => {
+                    self.silence.warn();
                     self.report.silences += 1;
-                    tracing::warn!(
-                        "the server has sent no Ping for {}: it may be silent",
-                        humantime::format_duration(silence_limit)
-                    );
                 }
                 message = self.ws.next() => match message {
-                    Some(Ok(Message::Text(text))) => self.handle(text.as_bytes()).await?,
-                    Some(Ok(Message::Binary(bytes))) => self.handle(&bytes).await?,
+                    Some(Ok(Message::Text(text))) => self.handle_json(text.as_bytes()).await?,
+                    Some(Ok(Message::Binary(bytes))) => self.handle_json(&bytes).await?,
                     Some(Ok(Message::Ping(_))) => {
-                        last_ping = Instant::now();
-                        warned_silent = false;
+                        self.silence.heard();
                         self.report.pings_seen += 1;
                         tracing::debug!("ping");
                     }
                     Some(Ok(Message::Pong(_) | Message::Frame(_))) => {}
-                    Some(Ok(Message::Close(frame))) => {
-                        let why = match frame {
-                            Some(frame) => format!("the server closed the session ({} {})", u16::from(frame.code), frame.reason),
-                            None => "the server closed the session".to_owned(),
-                        };
-                        // Let tungstenite send its answering Close.
-                        let _ = timeout(self.config.timeout, self.ws.next()).await;
-                        return Ok(SessionEnd::Lost(why));
-                    }
+                    Some(Ok(Message::Close(frame))) => return Ok(self.server_closed(frame).await),
                     Some(Err(error)) => return Ok(SessionEnd::Lost(format!("the connection failed: {error}"))),
                     None => return Ok(SessionEnd::Lost("the connection ended without a Close".to_owned())),
                 },
@@ -255,60 +254,69 @@ impl Session<'_> {
         }
     }
 
-    async fn handle(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
-        match decode_server_message(bytes) {
-            Ok(ServerMessage::Echo(response)) => {
-                let result = response.result();
-                let Some(waiting) = self.in_flight.remove(&result.id) else {
-                    return Err(ClientError::Misbehaved(format!(
-                        "an Echo response for id {}, which is not in flight",
-                        result.id
-                    )));
-                };
-                if result.kv.data != waiting.request.data {
-                    return Err(ClientError::Misbehaved(format!(
-                        "the answer to Echo request {} altered its data: sent {:?}, got {:?}",
-                        result.id, waiting.request.data, result.kv.data
-                    )));
-                }
-                self.report.echoes_answered += 1;
-                tracing::info!(
-                    id = result.id,
-                    data = %result.kv.data,
-                    meta = %result.kv.meta,
-                    response_id = %result.kv.id,
-                    latency = ?waiting.sent_at.elapsed(),
-                    "echo"
-                );
-                Ok(())
-            }
-            Ok(ServerMessage::Kiss(kiss)) => {
-                let answer = local_kiss_response();
-                tracing::info!(
-                    os_name = %kiss.os_name,
-                    os_version = %kiss.os_version,
-                    os_release = %kiss.os_release,
-                    os_architecture = %kiss.os_architecture,
-                    language = %answer.language,
-                    encoding = %answer.encoding,
-                    time_zone = %answer.time_zone,
-                    "kiss"
-                );
-                self.ws
-                    .send(Message::Text(encode(&answer).into()))
-                    .await
-                    .map_err(|error| ClientError::ServerGone(format!("sending failed: {error}")))?;
-                self.report.kisses_answered += 1;
-                Ok(())
-            }
-            Ok(ServerMessage::Error(error)) => Err(ClientError::Misbehaved(format!(
-                "the server answered a well-formed request with status {}: {}",
-                error.status, error.error
-            ))),
-            Err(error) => Err(ClientError::Misbehaved(format!(
-                "the server sent a message the client cannot use: {error}"
-            ))),
+    /// Takes the request `id` out of flight, now that its answer came with `data`.
+    ///
+    /// # Errors
+    /// No request `id` is in flight, or the answer altered its data.
+    fn take_answered(&mut self, id: u64, data: &str) -> Result<InFlight, ClientError> {
+        let Some(waiting) = self.in_flight.remove(&id) else {
+            return Err(ClientError::Misbehaved(format!(
+                "an Echo response for id {id}, which is not in flight"
+            )));
+        };
+        if data != waiting.request.data {
+            return Err(ClientError::Misbehaved(format!(
+                "the answer to Echo request {id} altered its data: sent {:?}, got {data:?}",
+                waiting.request.data
+            )));
         }
+        self.report.echoes_answered += 1;
+        Ok(waiting)
+    }
+
+    /// Answers a Kiss request with this host's facts, written by `encode`.
+    async fn answer_kiss(
+        &mut self,
+        kiss: &KissRequest,
+        encode: impl FnOnce(&KissResponse) -> Message,
+    ) -> Result<(), ClientError> {
+        let answer = local_kiss_response();
+        tracing::info!(
+            os_name = %kiss.os_name,
+            os_version = %kiss.os_version,
+            os_release = %kiss.os_release,
+            os_architecture = %kiss.os_architecture,
+            language = %answer.language,
+            encoding = %answer.encoding,
+            time_zone = %answer.time_zone,
+            "kiss"
+        );
+        self.send_now(encode(&answer)).await?;
+        self.report.kisses_answered += 1;
+        Ok(())
+    }
+
+    /// Sends one message now.
+    async fn send_now(&mut self, message: Message) -> Result<(), ClientError> {
+        self.ws
+            .send(message)
+            .await
+            .map_err(|error| ClientError::ServerGone(format!("sending failed: {error}")))
+    }
+
+    /// The server closed the session in the middle of the run: answers its Close.
+    async fn server_closed(&mut self, frame: Option<CloseFrame>) -> SessionEnd {
+        let why = match frame {
+            Some(frame) => format!(
+                "the server closed the session ({} {})",
+                u16::from(frame.code),
+                frame.reason
+            ),
+            None => "the server closed the session".to_owned(),
+        };
+        // Let tungstenite send its answering Close.
+        let _ = timeout(self.config.timeout, self.ws.next()).await;
+        SessionEnd::Lost(why)
     }
 
     /// Sends Close 1000 and waits, up to the timeout, for the server's answering Close.
@@ -330,5 +338,43 @@ impl Session<'_> {
             }
         }
         Ok(SessionEnd::Finished)
+    }
+}
+
+/// Notices a server that stopped pinging: no Ping for
+/// [`defaults::SILENT_SERVER_INTERVALS`] of its ping intervals is reported once, until the
+/// next Ping.
+struct SilenceWatch {
+    limit: Duration,
+    last_ping: Instant,
+    warned: bool,
+}
+
+impl SilenceWatch {
+    fn new(ping_interval: Duration) -> Self {
+        SilenceWatch {
+            limit: ping_interval * defaults::SILENT_SERVER_INTERVALS,
+            last_ping: Instant::now(),
+            warned: false,
+        }
+    }
+
+    /// A Ping came (or the session began).
+    fn heard(&mut self) {
+        self.last_ping = Instant::now();
+        self.warned = false;
+    }
+
+    /// When the server will have been silent too long, unless that was reported already.
+    fn deadline(&self) -> Option<Instant> {
+        (!self.warned).then(|| self.last_ping + self.limit)
+    }
+
+    fn warn(&mut self) {
+        self.warned = true;
+        tracing::warn!(
+            "the server has sent no Ping for {}: it may be silent",
+            humantime::format_duration(self.limit)
+        );
     }
 }
