@@ -17,7 +17,7 @@ pub use hello_net::{
     ConnectError, ConnectOptions, Connection, Handshake, TlsSettings, connect, connect_over,
     local_kiss_response,
 };
-pub use run::{RunReport, run};
+pub use run::{Closing, RunReport, run};
 
 /// Why a client run failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,7 +1,10 @@
 //! A client run: Echo requests in flight matched by id, every Kiss answered, Pings answered,
-//! a silent server noticed, and a clean Close at the end (PROTOCOL.md, sections 3 to 7).
+//! a silent server noticed, and a clean Close at the end (PROTOCOL.md, sections 3 to 7), in
+//! either dialect. What each says on the wire is in [`json`] and [`v1`]; the rest, here, is the
+//! same for both.
 
 mod json;
+mod v1;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -9,7 +12,7 @@ use std::pin::pin;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use hello_protocol::{EchoRequest, KissRequest, KissResponse, defaults};
+use hello_protocol::{Dialect, EchoRequest, KissRequest, KissResponse, defaults};
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -20,6 +23,10 @@ use hello_protocol::GREETINGS;
 
 use crate::ClientError;
 use crate::config::ClientConfig;
+use v1::V1State;
+
+/// The reason of the client's Close, and of its DISCONNECT in v1.
+const FAREWELL: &str = "bye";
 
 /// What a successful run saw.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,10 +37,29 @@ pub struct RunReport {
     pub echoes_answered: u64,
     /// Kiss requests answered.
     pub kisses_answered: u64,
-    /// Pings seen.
+    /// Pings seen: WebSocket Pings in JSON, PINGs in v1.
     pub pings_seen: u64,
+    /// v1: PINGs answered with a PONG echoing their timestamp.
+    pub pongs_sent: u64,
+    /// v1: HASH_RESPONSEs that matched the client's own hash of its RANDOM_NUMBER.
+    pub hashes_verified: u64,
+    /// v1: TIME_NOTIFICATIONs seen.
+    pub time_notifications_seen: u64,
     /// Times the server was reported silent: no Ping for several ping intervals.
     pub silences: u64,
+    /// How the client ended its last session; `None` when the run ended otherwise.
+    pub closing: Option<Closing>,
+}
+
+/// How the client's ending of a session went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closing {
+    /// The client sent Close 1000 (in v1, when DISCONNECT drew no Close within the timeout);
+    /// `answered` says whether the server's Close came back within the timeout.
+    ByClient { answered: bool },
+    /// v1: after DISCONNECT the server closed, with this code and reason, and the client
+    /// answered.
+    ByServer { code: u16, reason: String },
 }
 
 /// A request waiting for its answer.
@@ -50,12 +76,14 @@ enum SessionEnd {
     Lost(String),
 }
 
-/// Runs the client until `config.duration` passes or `stop` completes, then closes with 1000.
+/// Runs the client until `config.duration` passes or `stop` completes, then closes with 1000
+/// (in v1, says DISCONNECT first).
 ///
 /// # Errors
-/// The server cannot be reached, an answer is missing, late or wrong, the server sends
-/// something the client cannot use, or it goes away (unless `config.reconnect` is set); the
-/// error says which. A run with a duration also fails when no Kiss request arrived.
+/// The server cannot be reached, an answer is missing, late or wrong (in v1 a HASH_RESPONSE
+/// too), the server sends something the client cannot use or (in v1) an ERROR, or it goes away
+/// (unless `config.reconnect` is set); the error says which. A run with a duration also fails
+/// when no Kiss request arrived.
 pub async fn run(
     config: &ClientConfig,
     stop: impl Future<Output = ()>,
@@ -82,12 +110,13 @@ pub async fn run(
         })
         .collect();
     let tls = tls_for_url(&config.url, &config.tls)?;
+    let headers = handshake_headers(config);
     let mut backoff = config.reconnect.map(|backoff| backoff.initial);
     loop {
         let options = ConnectOptions {
             url: &config.url,
             name: Some(&config.name),
-            headers: &config.headers,
+            headers: &headers,
             timeout: config.timeout,
             max_message_size: config.max_message_size,
             tls: tls.clone(),
@@ -136,13 +165,37 @@ pub async fn run(
             humantime::format_duration(config.duration.unwrap_or_default())
         )));
     }
-    tracing::info!(
-        echoes = report.echoes_answered,
-        kisses = report.kisses_answered,
-        pings = report.pings_seen,
-        "run complete"
-    );
+    match config.dialect {
+        Dialect::Json => tracing::info!(
+            echoes = report.echoes_answered,
+            kisses = report.kisses_answered,
+            pings = report.pings_seen,
+            "run complete"
+        ),
+        Dialect::V1 => tracing::info!(
+            echoes = report.echoes_answered,
+            hashes = report.hashes_verified,
+            kisses = report.kisses_answered,
+            pings = report.pings_seen,
+            pongs = report.pongs_sent,
+            times = report.time_notifications_seen,
+            "run complete"
+        ),
+    }
     Ok(report)
+}
+
+/// The handshake's extra headers: the configured ones, and in v1 `userId` with the client's
+/// name unless one is configured.
+fn handshake_headers(config: &ClientConfig) -> Vec<(String, String)> {
+    let mut headers = config.headers.clone();
+    let has_user_id = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case(defaults::USER_ID_HEADER));
+    if config.dialect == Dialect::V1 && !has_user_id {
+        headers.push((defaults::USER_ID_HEADER.to_owned(), config.name.clone()));
+    }
+    headers
 }
 
 async fn sleep_until_optional(deadline: Option<Instant>) {
@@ -171,6 +224,8 @@ struct Session<'a> {
     in_flight: &'a mut HashMap<u64, InFlight>,
     report: &'a mut RunReport,
     silence: SilenceWatch,
+    /// The v1 session's state when the run speaks v1; JSON needs none.
+    v1: Option<V1State>,
 }
 
 impl<'a> Session<'a> {
@@ -180,12 +235,20 @@ impl<'a> Session<'a> {
         in_flight: &'a mut HashMap<u64, InFlight>,
         report: &'a mut RunReport,
     ) -> Self {
+        let (ping_interval, v1) = match config.dialect {
+            Dialect::Json => (config.ping_interval, None),
+            Dialect::V1 => (
+                config.v1_ping_interval,
+                Some(V1State::new(config.random_interval)),
+            ),
+        };
         Session {
             ws,
             config,
             in_flight,
             report,
-            silence: SilenceWatch::new(config.ping_interval),
+            silence: SilenceWatch::new(ping_interval),
+            v1,
         }
     }
 
@@ -197,7 +260,10 @@ impl<'a> Session<'a> {
         let now = Instant::now();
         let mut waiting: Vec<&InFlight> = self.in_flight.values().collect();
         waiting.sort_by_key(|waiting| waiting.request.id);
-        let opening = json::requests(&waiting);
+        let opening = match self.v1 {
+            None => json::requests(&waiting),
+            Some(_) => v1::opening(&waiting),
+        };
         for waiting in self.in_flight.values_mut() {
             waiting.sent_at = now;
         }
@@ -211,46 +277,95 @@ impl<'a> Session<'a> {
         }
         self.silence.heard();
         loop {
-            let answer_due = self
-                .in_flight
-                .values()
-                .map(|waiting| waiting.sent_at + self.config.timeout)
-                .min();
-            let finished =
-                end_at.is_some_and(|end| Instant::now() >= end) && self.in_flight.is_empty();
-            if finished {
-                return self.close().await;
+            let past_end = end_at.is_some_and(|end| Instant::now() >= end);
+            if past_end && self.all_answered() {
+                return self.end().await;
             }
+            let answer_due = self
+                .oldest_unanswered()
+                .map(|sent_at| sent_at + self.config.timeout);
             let silent_at = self.silence.deadline();
+            // No new RANDOM_NUMBER once the run is over and only waits for its answers.
+            let random_due = self
+                .v1
+                .as_ref()
+                .filter(|_| !past_end)
+                .map(V1State::next_random);
             tokio::select! {
-                () = stop.as_mut() => return self.close().await,
-                () = sleep_until_optional(end_at), if self.in_flight.is_empty() => return self.close().await,
-                () = sleep_until_optional(answer_due) => {
-                    let mut late: Vec<u64> = self.in_flight.keys().copied().collect();
-                    late.sort_unstable();
-                    return Err(ClientError::Misbehaved(format!(
-                        "no answer to Echo request(s) {late:?} within {}",
-                        humantime::format_duration(self.config.timeout)
-                    )));
-                }
+                () = stop.as_mut() => return self.end().await,
+                () = sleep_until_optional(end_at), if self.all_answered() => return self.end().await,
+                () = sleep_until_optional(answer_due) => return Err(self.late()),
                 () = sleep_until_optional(silent_at) => {
                     self.silence.warn();
                     self.report.silences += 1;
                 }
+                () = sleep_until_optional(random_due) => self.send_random_number().await?,
                 message = self.ws.next() => match message {
-                    Some(Ok(Message::Text(text))) => self.handle_json(text.as_bytes()).await?,
-                    Some(Ok(Message::Binary(bytes))) => self.handle_json(&bytes).await?,
-                    Some(Ok(Message::Ping(_))) => {
+                    Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => self.handle(message).await?,
+                    // v1 servers have PINGs of their own; a WebSocket Ping says nothing there.
+                    Some(Ok(Message::Ping(_))) if self.v1.is_none() => {
                         self.silence.heard();
                         self.report.pings_seen += 1;
                         tracing::debug!("ping");
                     }
-                    Some(Ok(Message::Pong(_) | Message::Frame(_))) => {}
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
                     Some(Ok(Message::Close(frame))) => return Ok(self.server_closed(frame).await),
                     Some(Err(error)) => return Ok(SessionEnd::Lost(format!("the connection failed: {error}"))),
                     None => return Ok(SessionEnd::Lost("the connection ended without a Close".to_owned())),
                 },
             }
+        }
+    }
+
+    /// Takes in one data message, in the session's dialect.
+    async fn handle(&mut self, message: Message) -> Result<(), ClientError> {
+        if self.v1.is_some() {
+            return self.handle_v1(message).await;
+        }
+        match message {
+            Message::Text(text) => self.handle_json(text.as_bytes()).await,
+            Message::Binary(bytes) => self.handle_json(&bytes).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether every Echo request (and in v1 every RANDOM_NUMBER) has had its answer.
+    fn all_answered(&self) -> bool {
+        self.in_flight.is_empty() && self.v1.as_ref().is_none_or(V1State::all_hashed)
+    }
+
+    /// When the oldest request still awaiting its answer was sent.
+    fn oldest_unanswered(&self) -> Option<Instant> {
+        let echo = self.in_flight.values().map(|waiting| waiting.sent_at).min();
+        let hash = self.v1.as_ref().and_then(V1State::oldest_awaiting);
+        echo.into_iter().chain(hash).min()
+    }
+
+    /// The error for answers that did not come within the timeout.
+    fn late(&self) -> ClientError {
+        let within = humantime::format_duration(self.config.timeout);
+        if !self.in_flight.is_empty() {
+            let mut late: Vec<u64> = self.in_flight.keys().copied().collect();
+            late.sort_unstable();
+            return ClientError::Misbehaved(format!(
+                "no answer to Echo request(s) {late:?} within {within}"
+            ));
+        }
+        let late = self
+            .v1
+            .as_ref()
+            .map(V1State::awaiting_ids)
+            .unwrap_or_default();
+        ClientError::Misbehaved(format!(
+            "no HASH_RESPONSE to RANDOM_NUMBER(s) {late:?} within {within}"
+        ))
+    }
+
+    /// Ends the session as its dialect says.
+    async fn end(&mut self) -> Result<SessionEnd, ClientError> {
+        match self.v1 {
+            None => self.close().await,
+            Some(_) => self.disconnect().await,
         }
     }
 
@@ -323,21 +438,33 @@ impl<'a> Session<'a> {
     async fn close(&mut self) -> Result<SessionEnd, ClientError> {
         let frame = CloseFrame {
             code: CloseCode::Normal,
-            reason: Utf8Bytes::from_static("bye"),
+            reason: Utf8Bytes::from_static(FAREWELL),
         };
-        if self.ws.send(Message::Close(Some(frame))).await.is_ok() {
-            let answered = timeout(self.config.timeout, async {
-                while let Some(Ok(_)) = self.ws.next().await {}
-            })
-            .await;
-            if answered.is_err() {
-                tracing::warn!(
-                    "the server did not answer the Close within {}",
-                    humantime::format_duration(self.config.timeout)
-                );
-            }
+        let answered = self.ws.send(Message::Close(Some(frame))).await.is_ok()
+            && self.await_close().await.is_some();
+        if !answered {
+            tracing::warn!(
+                "the server did not answer the Close within {}",
+                humantime::format_duration(self.config.timeout)
+            );
         }
+        self.report.closing = Some(Closing::ByClient { answered });
         Ok(SessionEnd::Finished)
+    }
+
+    /// Reads, up to the timeout, until the connection ends: what comes is dropped, but for the
+    /// server's Close, which tungstenite answers, and which is returned if it came.
+    async fn await_close(&mut self) -> Option<Option<CloseFrame>> {
+        let mut close = None;
+        let _ = timeout(self.config.timeout, async {
+            while let Some(Ok(message)) = self.ws.next().await {
+                if let Message::Close(frame) = message {
+                    close = Some(frame);
+                }
+            }
+        })
+        .await;
+        close
     }
 }
 
