@@ -237,8 +237,8 @@ impl Session<'_> {
         let waiting = self.take_answered(id, data)?;
         tracing::info!(
             id,
-            data,
-            meta = kv("meta").unwrap_or("(none)"),
+            data = %data,
+            meta = %kv("meta").unwrap_or("(none)"),
             idx = result.idx,
             latency = ?waiting.sent_at.elapsed(),
             "echo"
@@ -273,7 +273,7 @@ impl Session<'_> {
             )));
         }
         self.report.hashes_verified += 1;
-        tracing::info!(id, number, hash_hex, latency = ?sent_at.elapsed(), "hash");
+        tracing::info!(id, number, hash = %hash_hex, latency = ?sent_at.elapsed(), "hash");
         Ok(())
     }
 
