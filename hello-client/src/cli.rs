@@ -12,7 +12,7 @@ use hello_check::cli::SuiteArgs;
 use hello_client::config::{generated_name, url_from_parts};
 use hello_client::{Backoff, ClientConfig, TlsSettings};
 use hello_net::process::Failure;
-use hello_protocol::{defaults, v1};
+use hello_protocol::{Dialect, defaults, v1};
 use hello_tls::{Identity, ServerTrust};
 
 /// How long `bench --idle` holds its sessions by default.
@@ -31,6 +31,8 @@ const BENCH_DURATION: Duration = Duration::from_secs(10);
 ///   hello-client --url ws://example.test:9898/ws --name alice -H 'X-Trace: 42' --reconnect
 ///
 ///   hello-client --url wss://localhost:9886/ws     TLS, trusting certs/ca.crt
+///
+///   hello-client --dialect v1 --duration 12s      the ecosystem's binary v1: HELLO, Echo, RANDOM_NUMBER, DISCONNECT
 ///
 ///   hello-client check --url ws://127.0.0.1:9898/ws --junit report.xml     judge a server
 #[derive(Debug, Parser)]
@@ -135,7 +137,14 @@ impl ServerArgs {
 pub struct RunArgs {
     #[command(flatten)]
     server: ServerArgs,
-    /// Sent as the WhoAmI header [default: rust-client-XXXX, generated]
+    /// The dialect to speak: json (PROTOCOL.md's text messages) or v1 (the ecosystem's binary
+    /// frames).
+    #[arg(long, default_value = "json")]
+    dialect: Dialect,
+    /// v1: how often to send a RANDOM_NUMBER, whose HASH_RESPONSE is checked.
+    #[arg(long, env = "WS_RANDOM_INTERVAL", default_value_t = defaults::V1_RANDOM_INTERVAL.into())]
+    random_interval: humantime::Duration,
+    /// Sent as the WhoAmI header, and in v1 as userId [default: rust-client-XXXX, generated]
     #[arg(long)]
     name: Option<String>,
     /// An extra handshake header, 'Name: value'; repeatable, one value each.
@@ -182,13 +191,21 @@ impl RunArgs {
                     .into(),
             ));
         }
+        if self.random_interval.is_zero() || self.server.v1_ping_interval.is_zero() {
+            return Err(Failure::Usage(
+                "--random-interval and --v1-ping-interval must be longer than zero".into(),
+            ));
+        }
         Ok(ClientConfig {
+            dialect: self.dialect,
             name: self.name.unwrap_or_else(generated_name),
             headers: self.headers,
             count: self.count,
             duration: self.duration.map(Into::into),
             timeout: self.server.timeout.into(),
             ping_interval: self.server.ping_interval.into(),
+            v1_ping_interval: self.server.v1_ping_interval.into(),
+            random_interval: self.random_interval.into(),
             reconnect: self.reconnect.then_some(Backoff {
                 initial: self.backoff_initial.into(),
                 max: self.backoff_max.into(),

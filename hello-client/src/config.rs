@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use hello_net::TlsSettings;
-use hello_protocol::defaults;
+use hello_protocol::{Dialect, defaults};
 
 /// A client run's settings. [`ClientConfig::new`] takes the URL and gives PROTOCOL.md's
 /// defaults for the rest.
@@ -11,7 +11,9 @@ use hello_protocol::defaults;
 pub struct ClientConfig {
     /// `ws://host:port/path`.
     pub url: String,
-    /// Sent as `WhoAmI`.
+    /// The dialect to speak: PROTOCOL.md's JSON text, or the ecosystem's binary frames, v1.
+    pub dialect: Dialect,
+    /// Sent as `WhoAmI`, and in v1 as `userId` too.
     pub name: String,
     /// Extra handshake headers, in order.
     pub headers: Vec<(String, String)>,
@@ -24,6 +26,11 @@ pub struct ClientConfig {
     /// The server's ping interval as the client expects it; no Ping for
     /// [`defaults::SILENT_SERVER_INTERVALS`] of them is reported.
     pub ping_interval: Duration,
+    /// v1: the server's PING interval as the client expects it; no PING for
+    /// [`defaults::SILENT_SERVER_INTERVALS`] of them is reported.
+    pub v1_ping_interval: Duration,
+    /// v1: how often to send a RANDOM_NUMBER, whose HASH_RESPONSE is checked.
+    pub random_interval: Duration,
     /// Reconnect when the server goes away, backing off between tries.
     pub reconnect: Option<Backoff>,
     /// The largest message accepted from the server, in bytes.
@@ -51,17 +58,20 @@ impl Default for Backoff {
 }
 
 impl ClientConfig {
-    /// A client of `url` with the defaults: a generated name, three Echo requests, running until
-    /// stopped.
+    /// A client of `url` with the defaults: JSON, a generated name, three Echo requests, running
+    /// until stopped.
     pub fn new(url: impl Into<String>) -> Self {
         ClientConfig {
             url: url.into(),
+            dialect: Dialect::Json,
             name: generated_name(),
             headers: Vec::new(),
             count: defaults::ECHO_COUNT,
             duration: None,
             timeout: defaults::CLIENT_TIMEOUT,
             ping_interval: defaults::PING_INTERVAL,
+            v1_ping_interval: defaults::V1_PING_INTERVAL,
+            random_interval: defaults::V1_RANDOM_INTERVAL,
             reconnect: None,
             max_message_size: defaults::MAX_MESSAGE_SIZE * defaults::CLIENT_MESSAGE_SIZE_FACTOR,
             tls: TlsSettings::default(),

@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! - [`config`]: settings; every timing is one of them.
-//! - [`run`]: one run: Echo requests in flight, Kiss answers, Pings, the closing handshake.
+//! - [`run`]: one run: Echo requests in flight, Kiss answers, Pings, the closing handshake;
+//!   what each dialect says on the wire in its own module.
 //!
 //! Connecting (TCP, TLS for `wss://`, the handshake with `WhoAmI` and extra headers) and this
 //! host's Kiss answer live in `hello-net`; the binary's `check` and `bench` subcommands run the
@@ -16,7 +17,7 @@ pub use hello_net::{
     ConnectError, ConnectOptions, Connection, Handshake, TlsSettings, connect, connect_over,
     local_kiss_response,
 };
-pub use run::{RunReport, run};
+pub use run::{Closing, RunReport, run};
 
 /// Why a client run failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -72,6 +72,55 @@ async fn a_clean_run_prints_the_exchange_and_exits_0() {
 }
 
 #[tokio::test]
+async fn a_clean_v1_run_exits_0() {
+    // A KISS_REQUEST well within the run; PINGs not before its end, so none is answered late.
+    let server = reference_server(ServerConfig {
+        v1: hello_protocol::v1::Timings {
+            kiss_interval: Duration::from_millis(100),
+            ping_interval: Duration::from_secs(30),
+            ..Default::default()
+        },
+        ..ServerConfig::default()
+    })
+    .await;
+    let url = format!("ws://{}/ws", server.addr());
+    let mut command = client(&[
+        "--url",
+        &url,
+        "--dialect",
+        "v1",
+        "--duration",
+        "1s",
+        "--v1-ping-interval",
+        "30s",
+    ]);
+    command.env("WS_RANDOM_INTERVAL", "100ms");
+    let output = output_of(command).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for expected in [
+        "bonjour server_language=RUST",
+        "echo id=1 data=Hello",
+        "kiss os_name=",
+        "hash id=1 number=",
+        "run complete echoes=3 hashes=",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from:\n{stdout}"
+        );
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unknown_dialect_is_a_usage_error() {
+    let output = output_of(client(&["--dialect", "v2"])).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no dialect \"v2\"; known: json, v1"));
+}
+
+#[tokio::test]
 async fn an_unreachable_server_exits_1_with_the_cause() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("ws://{}/ws", listener.local_addr().unwrap());

@@ -14,7 +14,8 @@ use futures_util::{SinkExt, StreamExt};
 use hello_client::{
     Backoff, ClientConfig, ClientError, ConnectOptions, connect, local_kiss_response, run,
 };
-use hello_protocol::{EchoRequest, EchoResponse, ErrorResponse, KissRequest, encode};
+use hello_protocol::v1::Timings;
+use hello_protocol::{Dialect, EchoRequest, EchoResponse, ErrorResponse, KissRequest, encode};
 use hello_server::{Endpoint, RunningServer, Server, ServerConfig, SessionRegistry};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -332,10 +333,16 @@ async fn a_server_going_away_fails_the_run_without_reconnect() {
 
 #[tokio::test]
 async fn reconnect_rides_out_a_server_restart() {
+    for dialect in Dialect::ALL {
+        reconnect_rides_out_a_server_restart_in(*dialect).await;
+    }
+}
+
+async fn reconnect_rides_out_a_server_restart_in(dialect: Dialect) {
     let first = reference_server(fast_server()).await;
     let addr = first.addr();
-    // The run ends once the reconnected session has answered a Kiss, which the second server
-    // sends a second after the handshake, long after its answers to the requests the client
+    // The run ends once the reconnected session has answered a Kiss (in either dialect), which
+    // the second server sends a second after the handshake, long after its answers to the requests the client
     // sends again on connecting: when, is the test's to say, not a duration's that a slow
     // restart could outlast.
     let (second_started, second_registry) = oneshot::channel::<SessionRegistry>();
@@ -347,6 +354,7 @@ async fn reconnect_rides_out_a_server_restart() {
         }
     };
     let config = ClientConfig {
+        dialect,
         duration: None,
         reconnect: Some(Backoff {
             initial: Duration::from_millis(50),
@@ -363,13 +371,17 @@ async fn reconnect_rides_out_a_server_restart() {
         TcpListener::bind(addr).await.unwrap(),
         ServerConfig {
             kiss_interval: Duration::from_secs(1),
+            v1: Timings {
+                kiss_interval: Duration::from_secs(1),
+                ..Timings::default()
+            },
             ..fast_server()
         },
     )
     .await;
     second_started.send(second.registry().clone()).unwrap();
     let report = timeout(WAIT, client).await.unwrap().unwrap().unwrap();
-    assert_eq!(report.handshakes.len(), 2, "{report:?}");
+    assert_eq!(report.handshakes.len(), 2, "{}: {report:?}", dialect.name());
     assert_eq!(report.echoes_answered, 3);
     assert_ne!(
         report.handshakes[0].session_id(),

@@ -33,3 +33,35 @@ impl Dialect {
         }
     }
 }
+
+impl std::str::FromStr for Dialect {
+    type Err = String;
+
+    /// The dialect of a [`Dialect::name`], as a command line gives it.
+    fn from_str(name: &str) -> Result<Dialect, String> {
+        Dialect::ALL
+            .iter()
+            .copied()
+            .find(|dialect| dialect.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Dialect::ALL.iter().map(|d| d.name()).collect();
+                format!("no dialect {name:?}; known: {}", known.join(", "))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dialect_is_parsed_from_its_name() {
+        for dialect in Dialect::ALL {
+            assert_eq!(dialect.name().parse(), Ok(*dialect));
+        }
+        assert_eq!(
+            "v2".parse::<Dialect>(),
+            Err("no dialect \"v2\"; known: json, v1".to_owned())
+        );
+    }
+}
