@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use hello_check::ServerSuiteConfig;
 use hello_check::bench::{BenchTarget, EchoLoad, IdleLoad, Stop};
@@ -12,7 +13,7 @@ use hello_check::cli::SuiteArgs;
 use hello_client::config::{generated_name, url_from_parts};
 use hello_client::{Backoff, ClientConfig, TlsSettings};
 use hello_net::process::Failure;
-use hello_protocol::defaults;
+use hello_protocol::{Dialect, defaults};
 use hello_tls::{Identity, ServerTrust};
 
 /// How long `bench --idle` holds its sessions by default.
@@ -57,7 +58,8 @@ pub enum Command {
     ///
     /// `hello-client bench --connections 1 --in-flight 64 --requests 640000` is the seed's
     /// gateway benchmark. `hello-client bench --idle 10000 --hold 60s --sources 8` holds ten
-    /// thousand sessions from 127.0.0.1 to 127.0.0.8.
+    /// thousand sessions from 127.0.0.1 to 127.0.0.8. `--dialect v1` loads the same way in the
+    /// binary dialect.
     Bench(BenchArgs),
 }
 
@@ -235,6 +237,10 @@ pub struct BenchArgs {
     /// The data of every request.
     #[arg(long, default_value = "Hello")]
     data: String,
+    /// The dialect every session speaks: json, or v1 (binary frames; each session says HELLO
+    /// and waits for BONJOUR before the load starts, and answers the server's PINGs).
+    #[arg(long, default_value = "json", value_parser = bench_dialect())]
+    dialect: Dialect,
     /// The server sends frames back unchanged (the ceiling server in
     /// hello-server/examples/echo_ceiling.rs): take each echoed request as its own answer.
     #[arg(long)]
@@ -284,6 +290,17 @@ impl CheckArgs {
     }
 }
 
+/// `--dialect`: one of the dialects' names.
+fn bench_dialect() -> impl TypedValueParser<Value = Dialect> {
+    let names = Dialect::ALL.iter().map(|dialect| dialect.name());
+    PossibleValuesParser::new(names).map(|name| {
+        *Dialect::ALL
+            .iter()
+            .find(|dialect| dialect.name() == name)
+            .expect("a possible value is a dialect's name")
+    })
+}
+
 /// What `bench` runs: an Echo load, or idle sessions.
 pub enum BenchPlan {
     Echo(EchoLoad),
@@ -316,6 +333,7 @@ impl BenchArgs {
                 Vec::new()
             },
             connect_concurrency: self.connect_concurrency,
+            dialect: self.dialect,
         };
         let plan = match self.idle {
             Some(sessions) => BenchPlan::Idle(IdleLoad {
