@@ -249,6 +249,33 @@ def idle(running: Running, sessions: int, hold: float, ca: Path, log_dir: Path) 
     return report
 
 
+def run_cell(
+    runs: dict[str, list[dict]],
+    key: str,
+    round_no: int,
+    running: Running,
+    transport: str,
+    config: tuple[int, int],
+    seconds: float,
+    ca: Path,
+    dialect: str = "json",
+) -> None:
+    """Runs one cell of one round, keeps its report in `runs[key]`, and prints its figure and
+    the command that measured it."""
+    report = bench(running, transport, *config, seconds, ca, dialect)
+    runs.setdefault(key, []).append(report)
+    flag = (
+        ""
+        if report.get("errors", 1) == 0
+        else f"  ERRORS: {report.get('error_samples')}"
+    )
+    print(
+        f"round {round_no} {key:<22} {report.get('msgs_per_sec', 0):>10,.0f} msgs/s{flag}\n"
+        f"   $ {report['command']}",
+        flush=True,
+    )
+
+
 def summarize(runs: dict[str, list[dict]]) -> tuple[dict, bool]:
     """Each cell's medians over its rounds, and whether every round of every cell was clean."""
     cells, failed = {}, False
@@ -289,18 +316,8 @@ def compare_dialects(
             for config in CONFIGS:
                 for dialect in order:
                     key = f"{dialect} {config_name(config)}"
-                    report = bench(running, "ws", *config, seconds, ca, dialect)
-                    runs.setdefault(key, []).append(report)
-                    flag = (
-                        ""
-                        if report.get("errors", 1) == 0
-                        else f"  ERRORS: {report.get('error_samples')}"
-                    )
-                    print(
-                        f"round {round_no} {key:<10} "
-                        f"{report.get('msgs_per_sec', 0):>10,.0f} msgs/s{flag}\n"
-                        f"   $ {report['command']}",
-                        flush=True,
+                    run_cell(
+                        runs, key, round_no, running, "ws", config, seconds, ca, dialect
                     )
     finally:
         running.stop()
@@ -656,13 +673,21 @@ def svg_bars(
     return "\n".join(parts) + "\n"
 
 
-def write_outputs(results: dict, meta: dict, out: Path, update_docs: bool) -> None:
+def publish(
+    out: Path, raw: tuple[str, dict], table: tuple[str, str], update_docs: bool
+) -> None:
+    """Writes the raw results and the table into `out` (as NAME.json and NAME.md), the table
+    into its section of BENCHMARKS.md too when `update_docs`, and prints it."""
+    (raw_name, raw_data), (section, text) = raw, table
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(
-        json.dumps({"meta": meta, "results": results}, indent=2)
-    )
-    table = markdown(results, meta)
-    (out / "bench.md").write_text(table)
+    (out / f"{raw_name}.json").write_text(json.dumps(raw_data, indent=2))
+    (out / f"{section.replace(':', '-')}.md").write_text(text)
+    if update_docs:
+        replace_section(section, text)
+    print(text)
+
+
+def write_outputs(results: dict, meta: dict, out: Path, update_docs: bool) -> None:
     names = meta["servers"]
     throughput = svg_bars(
         "Echo answers per second over ws (median)",
@@ -692,21 +717,21 @@ def write_outputs(results: dict, meta: dict, out: Path, update_docs: bool) -> No
     charts.mkdir(parents=True, exist_ok=True)
     (charts / "throughput.svg").write_text(throughput)
     (charts / "memory.svg").write_text(memory)
-    if update_docs:
-        replace_section("bench", table)
-    print(table)
+    publish(
+        out,
+        ("results", {"meta": meta, "results": results}),
+        ("bench", markdown(results, meta)),
+        update_docs,
+    )
 
 
 def write_dialects(dialects: dict, meta: dict, out: Path, update_docs: bool) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "dialects.json").write_text(
-        json.dumps({"meta": meta, "dialects": dialects}, indent=2)
+    publish(
+        out,
+        ("dialects", {"meta": meta, "dialects": dialects}),
+        ("bench:dialects", dialect_markdown(dialects, meta)),
+        update_docs,
     )
-    table = dialect_markdown(dialects, meta)
-    (out / "dialects.md").write_text(table)
-    if update_docs:
-        replace_section("bench:dialects", table)
-    print(table)
 
 
 def main() -> int:
@@ -818,19 +843,15 @@ def main() -> int:
                     for config in CONFIGS:
                         for running in started:
                             key = f"{running.server.name} {transport} {config_name(config)}"
-                            report = bench(
-                                running, transport, *config, args.seconds, ca
-                            )
-                            runs.setdefault(key, []).append(report)
-                            flag = (
-                                ""
-                                if report.get("errors", 1) == 0
-                                else f"  ERRORS: {report.get('error_samples')}"
-                            )
-                            print(
-                                f"round {round_no} {key:<22} "
-                                f"{report.get('msgs_per_sec', 0):>10,.0f} msgs/s{flag}",
-                                flush=True,
+                            run_cell(
+                                runs,
+                                key,
+                                round_no,
+                                running,
+                                transport,
+                                config,
+                                args.seconds,
+                                ca,
                             )
             for running in started:
                 running.stop()
