@@ -29,6 +29,7 @@ CLIENT = ROOT / "target/release/hello-client"
 CONFIGS = [(1, 1), (1, 64), (50, 8)]  # (connections, in flight per connection)
 TRANSPORTS = ["ws", "wss"]
 PEERS = ["go", "python", "java", "node"]
+DIALECTS = ["json", "v1"]
 
 
 @dataclass
@@ -72,10 +73,13 @@ class Running:
         self.log_path = log_dir / f"server-{server.name}.log"
         # Open for as long as the server runs; closed by stop().
         self.log = open(self.log_path, "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
+        self.command = (
             server.command
             + ["--port", "0", "--tls", "--tls-port", "0", "--certs-dir", str(certs)]
-            + server.extra,
+            + server.extra
+        )
+        self.process = subprocess.Popen(
+            self.command,
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -123,6 +127,14 @@ def read_status(pid: int, key: str) -> int:
     raise RuntimeError(f"no {key} for pid {pid}")
 
 
+def shown(command: list[str]) -> str:
+    """A command line as a reader would type it from the repository's root."""
+    return " ".join(
+        os.path.relpath(part, ROOT) if part.startswith(str(ROOT)) else part
+        for part in command
+    )
+
+
 def bench(
     running: Running,
     transport: str,
@@ -130,14 +142,13 @@ def bench(
     in_flight: int,
     seconds: float,
     ca: Path,
+    dialect: str = "json",
 ) -> dict:
     command = [
         str(CLIENT),
         "bench",
         "--url",
         running.urls[transport],
-        "--ca",
-        str(ca),
         "--connections",
         str(connections),
         "--in-flight",
@@ -146,6 +157,10 @@ def bench(
         f"{seconds}s",
         "--json",
     ]
+    if transport == "wss":
+        command += ["--ca", str(ca)]
+    if dialect != "json":
+        command += ["--dialect", dialect]
     if running.server.frame_echo:
         command.append("--frame-echo")
     cpu_before = running.cpu_seconds()
@@ -162,6 +177,7 @@ def bench(
             "error_samples": [done.stderr.strip()[-300:]],
         }
     report["exit_status"] = done.returncode
+    report["command"] = shown(command)
     answers = report.get("answers", 0)
     report["server_cpu_us_per_answer"] = cpu_used * 1e6 / answers if answers else 0.0
     return report
@@ -231,6 +247,82 @@ def idle(running: Running, sessions: int, hold: float, ca: Path, log_dir: Path) 
         round(100 * (cpu_end - cpu_start) / wall, 1) if wall > 0 else 0.0
     )
     return report
+
+
+def run_cell(
+    runs: dict[str, list[dict]],
+    key: str,
+    round_no: int,
+    running: Running,
+    transport: str,
+    config: tuple[int, int],
+    seconds: float,
+    ca: Path,
+    dialect: str = "json",
+) -> None:
+    """Runs one cell of one round, keeps its report in `runs[key]`, and prints its figure and
+    the command that measured it."""
+    report = bench(running, transport, *config, seconds, ca, dialect)
+    runs.setdefault(key, []).append(report)
+    flag = (
+        ""
+        if report.get("errors", 1) == 0
+        else f"  ERRORS: {report.get('error_samples')}"
+    )
+    print(
+        f"round {round_no} {key:<22} {report.get('msgs_per_sec', 0):>10,.0f} msgs/s{flag}\n"
+        f"   $ {report['command']}",
+        flush=True,
+    )
+
+
+def summarize(runs: dict[str, list[dict]]) -> tuple[dict, bool]:
+    """Each cell's medians over its rounds, and whether every round of every cell was clean."""
+    cells, failed = {}, False
+    for key, reports in runs.items():
+        ok = all(r.get("errors", 1) == 0 and r["exit_status"] == 0 for r in reports)
+        failed |= not ok
+        cells[key] = {
+            "msgs_per_sec": median([r.get("msgs_per_sec", 0) for r in reports]),
+            "p50_us": median([r.get("latency", {}).get("p50_us", 0) for r in reports]),
+            "p99_us": median([r.get("latency", {}).get("p99_us", 0) for r in reports]),
+            "cpu_us": median([r["server_cpu_us_per_answer"] for r in reports]),
+            "rounds": [r.get("msgs_per_sec", 0) for r in reports],
+            "commands": sorted({r["command"] for r in reports}),
+            "ok": ok,
+        }
+    return cells, failed
+
+
+def compare_dialects(
+    rounds: int, seconds: float, certs: Path, ca: Path, logs: Path
+) -> tuple[dict, bool]:
+    """JSON and v1 against one Rust server process, over ws, alternating cell by cell (and
+    which dialect goes first, round by round), so both see the same server and machine."""
+    rust = next(server for server in servers() if server.name == "rust")
+    print(
+        f"==> dialects: {rounds} rounds × {len(CONFIGS)} loads × {DIALECTS} × "
+        f"{seconds} s against one rust server",
+        flush=True,
+    )
+    running = Running(rust, certs, logs)
+    runs: dict[str, list[dict]] = {}
+    try:
+        print(f"   server: {shown(running.command)}", flush=True)
+        for dialect in DIALECTS:  # warm-up, not counted
+            bench(running, "ws", 1, 64, 1, ca, dialect)
+        for round_no in range(1, rounds + 1):
+            order = DIALECTS if round_no % 2 else DIALECTS[::-1]
+            for config in CONFIGS:
+                for dialect in order:
+                    key = f"{dialect} {config_name(config)}"
+                    run_cell(
+                        runs, key, round_no, running, "ws", config, seconds, ca, dialect
+                    )
+    finally:
+        running.stop()
+    cells, failed = summarize(runs)
+    return {"server_command": shown(running.command), "cells": cells}, failed
 
 
 def versions() -> dict[str, str]:
@@ -392,6 +484,88 @@ def markdown(results: dict, meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def dialect_markdown(dialects: dict, meta: dict) -> str:
+    """The JSON-vs-v1 table of the Rust server, with the commands that produced it."""
+    cells = dialects["cells"]
+    lines = [
+        (
+            f"Measured on {meta['date']} at commit {meta['commit']} by `{meta['command']}` "
+            f"({meta['rounds']} rounds of {meta['seconds']} s per cell, JSON and v1 "
+            "alternating on one server process; medians). Machine: "
+            f"{meta['versions']['machine']}."
+        ),
+        "",
+        (
+            "| load (ws) | JSON msgs/s | v1 msgs/s | v1 / JSON | v1 / JSON by round "
+            "| JSON p50 / p99 µs | v1 p50 / p99 µs | JSON server CPU µs/answer "
+            "| v1 server CPU µs/answer |"
+        ),
+        "|" + " --- |" * 9,
+    ]
+    for config in CONFIGS:
+        json_cell = cells.get(f"json {config_name(config)}")
+        v1_cell = cells.get(f"v1 {config_name(config)}")
+        if not json_cell or not v1_cell:
+            continue
+        ratio = (
+            f"{v1_cell['msgs_per_sec'] / json_cell['msgs_per_sec']:.2f}×"
+            if json_cell["msgs_per_sec"]
+            else "–"
+        )
+        row = [f"**{config_name(config)}**"]
+        row += [
+            f"{c['msgs_per_sec']:,.0f}{'' if c['ok'] else ' ⚠'}"
+            for c in (json_cell, v1_cell)
+        ]
+        row.append(ratio)
+        # The two runs of a round went back to back: their ratio is what the machine's slow
+        # and quick moments disturb least.
+        paired = [
+            v1_rate / json_rate
+            for json_rate, v1_rate in zip(json_cell["rounds"], v1_cell["rounds"])
+            if json_rate
+        ]
+        row.append(
+            f"{median(paired):.2f}× ({min(paired):.2f}–{max(paired):.2f})"
+            if paired
+            else "–"
+        )
+        row += [f"{c['p50_us']:.0f} / {c['p99_us']:.0f}" for c in (json_cell, v1_cell)]
+        row += [f"{c['cpu_us']:.2f}" for c in (json_cell, v1_cell)]
+        lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        (
+            "v1 / JSON is the ratio of the medians; by round, the median (and range) of "
+            "each round's ratio of its two back-to-back runs. ⚠ = a round had errors. "
+            "The commands (the server picks its port; `json` is the default dialect, so its "
+            "runs name none):"
+        ),
+        "",
+        "```",
+        dialects["server_command"],
+    ]
+    for config in CONFIGS:
+        for dialect in DIALECTS:
+            lines += cells.get(f"{dialect} {config_name(config)}", {}).get(
+                "commands", []
+            )
+    lines += ["```"]
+    return "\n".join(lines) + "\n"
+
+
+def replace_section(name: str, text: str) -> None:
+    """Puts `text` between BENCHMARKS.md's `<!-- NAME:begin -->` and `<!-- NAME:end -->`."""
+    doc = ROOT / "BENCHMARKS.md"
+    whole = doc.read_text()
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin not in whole or end not in whole:
+        raise RuntimeError(f"BENCHMARKS.md lacks the {begin} / {end} markers")
+    head, rest = whole.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    doc.write_text(head + begin + "\n" + text + end + tail)
+
+
 def targets(results: dict, names: list[str]) -> list[str]:
     load = results["load"]
     out = []
@@ -514,13 +688,21 @@ def svg_bars(
     return "\n".join(parts) + "\n"
 
 
-def write_outputs(results: dict, meta: dict, out: Path, update_docs: bool) -> None:
+def publish(
+    out: Path, raw: tuple[str, dict], table: tuple[str, str], update_docs: bool
+) -> None:
+    """Writes the raw results and the table into `out` (as NAME.json and NAME.md), the table
+    into its section of BENCHMARKS.md too when `update_docs`, and prints it."""
+    (raw_name, raw_data), (section, text) = raw, table
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(
-        json.dumps({"meta": meta, "results": results}, indent=2)
-    )
-    table = markdown(results, meta)
-    (out / "bench.md").write_text(table)
+    (out / f"{raw_name}.json").write_text(json.dumps(raw_data, indent=2))
+    (out / f"{section.replace(':', '-')}.md").write_text(text)
+    if update_docs:
+        replace_section(section, text)
+    print(text)
+
+
+def write_outputs(results: dict, meta: dict, out: Path, update_docs: bool) -> None:
     names = meta["servers"]
     throughput = svg_bars(
         "Echo answers per second over ws (median)",
@@ -550,18 +732,21 @@ def write_outputs(results: dict, meta: dict, out: Path, update_docs: bool) -> No
     charts.mkdir(parents=True, exist_ok=True)
     (charts / "throughput.svg").write_text(throughput)
     (charts / "memory.svg").write_text(memory)
-    if update_docs:
-        doc = ROOT / "BENCHMARKS.md"
-        text = doc.read_text()
-        begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-        if begin not in text or end not in text:
-            raise RuntimeError(
-                "BENCHMARKS.md lacks the bench:begin / bench:end markers"
-            )
-        head, rest = text.split(begin, 1)
-        _, tail = rest.split(end, 1)
-        doc.write_text(head + begin + "\n" + table + end + tail)
-    print(table)
+    publish(
+        out,
+        ("results", {"meta": meta, "results": results}),
+        ("bench", markdown(results, meta)),
+        update_docs,
+    )
+
+
+def write_dialects(dialects: dict, meta: dict, out: Path, update_docs: bool) -> None:
+    publish(
+        out,
+        ("dialects", {"meta": meta, "dialects": dialects}),
+        ("bench:dialects", dialect_markdown(dialects, meta)),
+        update_docs,
+    )
 
 
 def main() -> int:
@@ -596,16 +781,28 @@ def main() -> int:
         "--skip-load", action="store_true", help="only the idle sessions"
     )
     parser.add_argument(
+        "--dialects-only",
+        action="store_true",
+        help="only the Rust server's JSON-vs-v1 table (about 2 minutes at the defaults); "
+        "updates only its section of BENCHMARKS.md and keeps the other results in --out",
+    )
+    parser.add_argument(
         "--out", default=str(ROOT / "target/bench"), help="raw results and logs"
     )
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.seconds, args.sessions, args.hold = 1, 2, 1000, 12
+    if args.dialects_only:
+        args.skip_load = args.skip_idle = True
     wanted = args.servers.split(",")
     chosen = [s for s in servers() if s.name in wanted]
     out = Path(args.out)
-    shutil.rmtree(out, ignore_errors=True)
-    logs = out / "logs"
+    if args.dialects_only:
+        logs = out / "logs-dialects"
+        shutil.rmtree(logs, ignore_errors=True)
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+        logs = out / "logs"
     logs.mkdir(parents=True)
     certs = Path(tempfile.mkdtemp(prefix="hello-bench-certs-"))
     subprocess.run(
@@ -638,6 +835,7 @@ def main() -> int:
         "versions": versions(),
     }
     results: dict = {"load": {}, "idle": {}}
+    dialects: dict = {}
     runs: dict[str, list[dict]] = {}
     started: list[Running] = []
     failed = False
@@ -660,40 +858,26 @@ def main() -> int:
                     for config in CONFIGS:
                         for running in started:
                             key = f"{running.server.name} {transport} {config_name(config)}"
-                            report = bench(
-                                running, transport, *config, args.seconds, ca
-                            )
-                            runs.setdefault(key, []).append(report)
-                            flag = (
-                                ""
-                                if report.get("errors", 1) == 0
-                                else f"  ERRORS: {report.get('error_samples')}"
-                            )
-                            print(
-                                f"round {round_no} {key:<22} "
-                                f"{report.get('msgs_per_sec', 0):>10,.0f} msgs/s{flag}",
-                                flush=True,
+                            run_cell(
+                                runs,
+                                key,
+                                round_no,
+                                running,
+                                transport,
+                                config,
+                                args.seconds,
+                                ca,
                             )
             for running in started:
                 running.stop()
             started.clear()
-            for key, reports in runs.items():
-                ok = all(
-                    r.get("errors", 1) == 0 and r["exit_status"] == 0 for r in reports
-                )
-                failed |= not ok
-                results["load"][key] = {
-                    "msgs_per_sec": median([r.get("msgs_per_sec", 0) for r in reports]),
-                    "p50_us": median(
-                        [r.get("latency", {}).get("p50_us", 0) for r in reports]
-                    ),
-                    "p99_us": median(
-                        [r.get("latency", {}).get("p99_us", 0) for r in reports]
-                    ),
-                    "cpu_us": median([r["server_cpu_us_per_answer"] for r in reports]),
-                    "rounds": [r.get("msgs_per_sec", 0) for r in reports],
-                    "ok": ok,
-                }
+            results["load"], load_failed = summarize(runs)
+            failed |= load_failed
+        if args.dialects_only or (not args.skip_load and "rust" in meta["servers"]):
+            dialects, dialects_failed = compare_dialects(
+                args.rounds, args.seconds, certs, ca, logs
+            )
+            failed |= dialects_failed
         if not args.skip_idle:
             for server in chosen:
                 if server.frame_echo:
@@ -720,7 +904,10 @@ def main() -> int:
         for running in started:
             running.stop()
         shutil.rmtree(certs, ignore_errors=True)
-    write_outputs(results, meta, out, update_docs=not args.quick)
+    if not args.dialects_only:
+        write_outputs(results, meta, out, update_docs=not args.quick)
+    if dialects:
+        write_dialects(dialects, meta, out, update_docs=not args.quick)
     if failed:
         print(
             "some runs had errors: see target/bench/results.json and logs",

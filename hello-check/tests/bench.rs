@@ -9,9 +9,12 @@ use std::time::Duration;
 
 use common::{WAIT, fake_server, reference_server};
 use futures_util::{SinkExt, StreamExt};
-use hello_check::bench::{BenchTarget, EchoLoad, IdleLoad, Stop, bench_echo, bench_idle};
+use hello_check::bench::{
+    BenchTarget, EchoLoad, EchoReport, IdleLoad, Stop, bench_echo, bench_idle,
+};
 use hello_net::TlsSettings;
-use hello_protocol::{EchoRequest, EchoResponse, encode};
+use hello_protocol::v1::{self, Message as V1, Timings};
+use hello_protocol::{Dialect, EchoRequest, EchoResponse, encode};
 use hello_server::{RunningServer, ServerConfig, SessionRegistry};
 use indicatif::ProgressBar;
 use tokio::io::copy_bidirectional;
@@ -45,6 +48,14 @@ fn target(addr: SocketAddr) -> BenchTarget {
         name: "bench-test".into(),
         sources: Vec::new(),
         connect_concurrency: 8,
+        dialect: Dialect::Json,
+    }
+}
+
+fn v1_target(addr: SocketAddr) -> BenchTarget {
+    BenchTarget {
+        dialect: Dialect::V1,
+        ..target(addr)
     }
 }
 
@@ -61,18 +72,40 @@ fn load(connections: usize, in_flight: usize, stop: Stop) -> EchoLoad {
 #[tokio::test]
 async fn every_request_of_a_counted_load_is_answered_and_timed() {
     let server = start_server().await;
-    let report = timeout(
+    let report = counted_load(&target(server.addr())).await;
+    assert_clean_and_timed(&report, "json");
+}
+
+#[tokio::test]
+async fn a_v1_load_says_hello_first_and_every_answer_is_checked() {
+    let server = start_server().await;
+    let report = counted_load(&v1_target(server.addr())).await;
+    assert_clean_and_timed(&report, "v1");
+    // Every session ended with DISCONNECT and Close, and the server let it go.
+    assert!(
+        server.registry().wait_until(WAIT, |r| r.is_empty()).await,
+        "v1 sessions left open after the load"
+    );
+}
+
+/// 2,000 requests over 3 connections, 8 in flight on each.
+async fn counted_load(bench_target: &BenchTarget) -> EchoReport {
+    timeout(
         WAIT,
         bench_echo(
-            &target(server.addr()),
+            bench_target,
             &load(3, 8, Stop::Requests(2000)),
             &ProgressBar::hidden(),
         ),
     )
     .await
     .unwrap()
-    .unwrap();
-    assert_eq!(report.errors, 0, "{:?}", report.error_samples);
+    .unwrap()
+}
+
+fn assert_clean_and_timed(report: &EchoReport, dialect: &str) {
+    assert_eq!(report.dialect, dialect);
+    assert!(report.clean(), "{:?}", report.error_samples);
     assert_eq!(report.requests, 2000);
     assert_eq!(report.answers, 2000);
     assert!(report.msgs_per_sec > 0.0);
@@ -126,25 +159,55 @@ enum Fault {
     AltersData,
     WrongId,
     DropsEveryOther,
+    /// Not a fault in v1: the server's clock in `results[0].idx`, as some of the ecosystem's
+    /// servers put it there (PROTOCOL.md, section 12.4).
+    ClockInV1Idx,
 }
 
+/// A fake server that answers Echo requests in the dialect they came in, with `fault`, and a v1
+/// HELLO with BONJOUR.
 async fn faulty_server(fault: Fault) -> SocketAddr {
     fake_server(move |tcp| async move {
         let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
             return;
         };
-        while let Some(Ok(Message::Text(text))) = ws.next().await {
-            let Ok(mut request) = serde_json::from_str::<EchoRequest>(&text) else {
-                continue;
+        while let Some(Ok(message)) = ws.next().await {
+            let (mut id, mut data) = match asked(&message) {
+                Asked::Echo(id, data) => (id, data),
+                Asked::Hello => {
+                    let bonjour = V1::Bonjour {
+                        server_language: "FAKE".into(),
+                    };
+                    if ws.send(binary(&bonjour)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Asked::Nothing => continue,
             };
             match fault {
-                Fault::AltersData => request.data.push('!'),
-                Fault::WrongId => request.id += 1000,
-                Fault::DropsEveryOther if request.id % 2 == 0 => continue,
-                Fault::DropsEveryOther => {}
+                Fault::AltersData => data.push('!'),
+                Fault::WrongId => id += 1000,
+                Fault::DropsEveryOther if id % 2 == 0 => continue,
+                Fault::DropsEveryOther | Fault::ClockInV1Idx => {}
             }
-            let reply = encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"));
-            if ws.send(Message::Text(reply.into())).await.is_err() {
+            let reply = if message.is_text() {
+                let request = EchoRequest {
+                    id,
+                    data,
+                    meta: "FAKE".into(),
+                };
+                Message::Text(encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE")).into())
+            } else {
+                let mut answer = v1::echo_answer(id as i64, data, "FAKE");
+                if let (Fault::ClockInV1Idx, V1::EchoResponse { results, .. }) =
+                    (fault, &mut answer)
+                {
+                    results[0].idx = v1::unix_ms(std::time::SystemTime::now());
+                }
+                binary(&answer)
+            };
+            if ws.send(reply).await.is_err() {
                 return;
             }
         }
@@ -152,41 +215,137 @@ async fn faulty_server(fault: Fault) -> SocketAddr {
     .await
 }
 
+/// What a client asked of a fake server.
+enum Asked {
+    /// Echo request id, data: JSON text or a v1 ECHO_REQUEST.
+    Echo(u64, String),
+    Hello,
+    Nothing,
+}
+
+fn asked(message: &Message) -> Asked {
+    match message {
+        Message::Text(text) => serde_json::from_str::<EchoRequest>(text)
+            .map_or(Asked::Nothing, |request| {
+                Asked::Echo(request.id, request.data)
+            }),
+        Message::Binary(frame) => match v1::decode(frame) {
+            Ok(V1::Hello { .. }) => Asked::Hello,
+            Ok(V1::EchoRequest { id, data, .. }) => Asked::Echo(id as u64, data),
+            _ => Asked::Nothing,
+        },
+        _ => Asked::Nothing,
+    }
+}
+
+fn binary(message: &V1) -> Message {
+    Message::Binary(v1::encode(message).into())
+}
+
 #[tokio::test]
 async fn wrong_answers_are_errors_not_throughput() {
-    for (fault, expected) in [
-        (Fault::AltersData, "data \"Hello!\" came back"),
-        (Fault::WrongId, "not in flight"),
-        (Fault::DropsEveryOther, "answers missing"),
-    ] {
-        let addr = faulty_server(fault).await;
-        // An answer that never comes is counted missing at the answer timeout.
-        let quick = BenchTarget {
-            timeout: Duration::from_millis(1500),
-            ..target(addr)
-        };
-        let report = timeout(
-            WAIT,
-            bench_echo(
-                &quick,
-                &load(1, 4, Stop::Requests(40)),
-                &ProgressBar::hidden(),
-            ),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-        assert!(report.errors > 0, "{expected}: no error counted");
-        assert!(
-            report.answers < report.requests,
-            "{expected}: all counted as answered"
-        );
-        assert!(
-            report.error_samples.iter().any(|e| e.contains(expected)),
-            "{expected}: {:?}",
-            report.error_samples
-        );
+    for dialect in [Dialect::Json, Dialect::V1] {
+        for (fault, expected) in [
+            (Fault::AltersData, "data \"Hello!\" came back"),
+            (Fault::WrongId, "not in flight"),
+            (Fault::DropsEveryOther, "answers missing"),
+        ] {
+            let addr = faulty_server(fault).await;
+            // An answer that never comes is counted missing at the answer timeout.
+            let quick = BenchTarget {
+                timeout: Duration::from_millis(1500),
+                dialect,
+                ..target(addr)
+            };
+            let report = timeout(
+                WAIT,
+                bench_echo(
+                    &quick,
+                    &load(1, 4, Stop::Requests(40)),
+                    &ProgressBar::hidden(),
+                ),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            let case = format!("{}: {expected}", dialect.name());
+            assert!(!report.clean(), "{case}: reported clean");
+            assert!(report.errors > 0, "{case}: no error counted");
+            assert!(
+                report.answers < report.requests,
+                "{case}: all counted as answered"
+            );
+            assert!(
+                report.error_samples.iter().any(|e| e.contains(expected)),
+                "{case}: {:?}",
+                report.error_samples
+            );
+        }
     }
+}
+
+#[tokio::test]
+async fn v1_answers_are_matched_by_kv_id_not_by_results_idx() {
+    let addr = faulty_server(Fault::ClockInV1Idx).await;
+    let report = timeout(
+        WAIT,
+        bench_echo(
+            &v1_target(addr),
+            &load(2, 4, Stop::Requests(40)),
+            &ProgressBar::hidden(),
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(report.clean(), "{:?}", report.error_samples);
+    assert_eq!(report.answers, 40);
+}
+
+#[tokio::test]
+async fn idle_v1_sessions_answer_pings_with_pongs_and_are_not_evicted() {
+    // The hold is longer than the session timeout: a session whose PONGs did not match would be
+    // evicted in it. A timeout of a second is long against answering a PING, even in a debug
+    // build on a busy core, so an eviction here is no race lost to the scheduler.
+    let server = reference_server(ServerConfig {
+        v1: Timings {
+            ping_interval: Duration::from_millis(100),
+            session_timeout: Duration::from_secs(1),
+            time_interval: Duration::from_millis(100),
+            kiss_interval: Duration::from_millis(100),
+        },
+        ..ServerConfig::default()
+    })
+    .await;
+    let registry = server.registry().clone();
+    let mut dialects_seen = Vec::new();
+    let report = timeout(
+        WAIT,
+        bench_idle(
+            &v1_target(server.addr()),
+            &IdleLoad {
+                sessions: 10,
+                hold: Duration::from_millis(1500),
+            },
+            &ProgressBar::hidden(),
+            |_| dialects_seen = registry.sessions().iter().map(|s| s.dialect).collect(),
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(report.dialect, "v1");
+    assert_eq!(report.opened, 10, "{:?}", report.error_samples);
+    assert_eq!(dialects_seen, vec![Some(Dialect::V1); 10]);
+    assert_eq!(report.closed_by_server, 0, "a live v1 session was closed");
+    assert!(report.clean());
+    // At least one PING and one KISS_REQUEST reached each session in a hold of 15 intervals.
+    assert!(report.pings_seen >= 10, "{}", report.pings_seen);
+    assert!(report.kisses_answered >= 10, "{}", report.kisses_answered);
+    assert!(
+        server.registry().wait_until(WAIT, |r| r.is_empty()).await,
+        "the v1 sessions were not closed at the end of the hold"
+    );
 }
 
 #[tokio::test]

@@ -59,7 +59,8 @@ pub enum Command {
     ///
     /// `hello-client bench --connections 1 --in-flight 64 --requests 640000` is the seed's
     /// gateway benchmark. `hello-client bench --idle 10000 --hold 60s --sources 8` holds ten
-    /// thousand sessions from 127.0.0.1 to 127.0.0.8.
+    /// thousand sessions from 127.0.0.1 to 127.0.0.8. `--dialect v1` loads the same way in the
+    /// binary dialect.
     Bench(BenchArgs),
 }
 
@@ -264,6 +265,10 @@ pub struct BenchArgs {
     /// The data of every request.
     #[arg(long, default_value = "Hello")]
     data: String,
+    /// The dialect every session speaks: json, or v1 (binary frames; each session says HELLO
+    /// and waits for BONJOUR before the load starts, and answers the server's PINGs).
+    #[arg(long, default_value = "json")]
+    dialect: Dialect,
     /// The server sends frames back unchanged (the ceiling server in
     /// hello-server/examples/echo_ceiling.rs): take each echoed request as its own answer.
     #[arg(long)]
@@ -353,6 +358,7 @@ impl BenchArgs {
                 Vec::new()
             },
             connect_concurrency: self.connect_concurrency,
+            dialect: self.dialect,
         };
         let plan = match self.idle {
             Some(sessions) => BenchPlan::Idle(IdleLoad {

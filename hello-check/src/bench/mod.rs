@@ -1,8 +1,8 @@
 //! The load generator (`hello-client bench`): load for measuring a server, in two shapes.
 //!
 //! - **Echo load** ([`bench_echo`]): C connections, each keeping P Echo requests in flight, every
-//!   answer matched by id and checked (id, idx and data), latency from send to answer in an HDR
-//!   histogram. `--connections 1 --in-flight 64 --requests 640000` is the seed's gateway
+//!   answer matched by id and checked (id, idx and data in JSON; kv `id`, kv `data`, status and
+//!   result type in v1), latency from send to answer in an HDR histogram. `--connections 1 --in-flight 64 --requests 640000` is the seed's gateway
 //!   benchmark.
 //! - **Idle sessions** ([`bench_idle`]): N sessions that only answer Pings and Kiss requests for a
 //!   while, to measure what a session costs the server; any session the server closes is
@@ -10,6 +10,12 @@
 //!
 //! Neither shape hides an error: a wrong or missing answer is counted and reported, and a run
 //! with errors exits non-zero.
+//!
+//! Both shapes speak either dialect ([`BenchTarget::dialect`]): the loops are one, and
+//! [`dialect`] holds what differs (a v1 session says HELLO and waits for BONJOUR first, and
+//! answers the server's PINGs with PONGs).
+
+mod dialect;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -20,17 +26,15 @@ use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use hello_protocol::{EchoRequest, ServerMessage, decode_server_message, defaults, encode};
+use hello_protocol::Dialect;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, sleep_until, timeout};
-use tokio_tungstenite::tungstenite::Message;
 
-use hello_net::{
-    ConnectError, ConnectOptions, Connection, TlsSettings, connect, local_kiss_response,
-    tls_for_url,
-};
+use hello_net::{ConnectError, ConnectOptions, Connection, TlsSettings, connect, tls_for_url};
+
+use dialect::{Heard, Prompt, Wire};
 
 /// Where the server is and how every connection is opened.
 #[derive(Debug, Clone)]
@@ -46,14 +50,18 @@ pub struct BenchTarget {
     pub sources: Vec<IpAddr>,
     /// Opening handshakes in progress at once.
     pub connect_concurrency: usize,
+    /// The dialect every session speaks; a v1 session is open once BONJOUR has come.
+    pub dialect: Dialect,
 }
 
 impl BenchTarget {
-    /// Opens session number `n`: named `<name>-<n>`, from the n-th of the source addresses.
+    /// Opens session number `n`: named `<name>-<n>`, from the n-th of the source addresses,
+    /// greeted as `wire`'s dialect wants.
     async fn open(
         &self,
         n: usize,
         tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+        wire: &Wire,
     ) -> Result<Connection, String> {
         let name = format!("{}-{n}", self.name);
         let options = ConnectOptions {
@@ -65,10 +73,9 @@ impl BenchTarget {
             tls,
             local_addr: (!self.sources.is_empty()).then(|| self.sources[n % self.sources.len()]),
         };
-        connect(&options)
-            .await
-            .map(|(ws, _)| ws)
-            .map_err(|error| error.to_string())
+        let (mut ws, _) = connect(&options).await.map_err(|error| error.to_string())?;
+        wire.greet(&mut ws, self.timeout).await?;
+        Ok(ws)
     }
 }
 
@@ -108,11 +115,14 @@ pub struct Latency {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EchoReport {
     pub url: String,
+    /// `json` or `v1`.
+    pub dialect: &'static str,
     pub connections: usize,
     pub in_flight: usize,
     /// Requests sent.
     pub requests: u64,
-    /// Answers that matched a request in flight and carried its id, idx and data.
+    /// Answers that matched a request in flight and carried its id and data (and in JSON its
+    /// idx; in v1 status 200 and one OK result).
     pub answers: u64,
     /// Wrong answers, missing answers, refused or failed connections.
     pub errors: u64,
@@ -136,6 +146,8 @@ pub struct IdleLoad {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IdleReport {
     pub url: String,
+    /// `json` or `v1`.
+    pub dialect: &'static str,
     pub sessions: usize,
     /// Sessions that completed the handshake.
     pub opened: usize,
@@ -147,6 +159,7 @@ pub struct IdleReport {
     /// Live sessions the server closed or lost during the hold (evictions among them).
     pub closed_by_server: usize,
     pub kisses_answered: u64,
+    /// WebSocket Pings in JSON, v1 PINGs (each answered with a PONG) in v1.
     pub pings_seen: u64,
     pub error_samples: Vec<String>,
 }
@@ -183,11 +196,13 @@ pub async fn bench_echo(
     let tls = tls_for_url(&target.url, &target.tls)?;
     let mut report = EchoReport {
         url: target.url.clone(),
+        dialect: target.dialect.name(),
         connections: load.connections,
         in_flight: load.in_flight,
         ..EchoReport::default()
     };
-    let opened = open_sessions(target, tls.as_ref(), load.connections).await;
+    let wire = Wire::new(target.dialect, load.frame_echo);
+    let opened = open_sessions(target, tls.as_ref(), &wire, load.connections).await;
     let mut connections = Vec::with_capacity(opened.len());
     for outcome in opened {
         match outcome {
@@ -206,11 +221,9 @@ pub async fn bench_echo(
             Stop::Duration(duration) => Some(started + duration),
         },
         expected_data: load.data.clone(),
-        request_meta: defaults::LANGUAGE_TAG.to_owned(),
-        frame_echo: load.frame_echo,
+        wire,
         in_flight: load.in_flight.max(1),
         answer_timeout: target.timeout,
-        kiss_answer: encode(&local_kiss_response()),
     });
     let workers: Vec<_> = connections
         .into_iter()
@@ -266,8 +279,8 @@ impl fmt::Display for EchoReport {
         let latency = &self.latency;
         writeln!(
             f,
-            "{}: {} connection(s) x {} in flight",
-            self.url, self.connections, self.in_flight
+            "{} ({}): {} connection(s) x {} in flight",
+            self.url, self.dialect, self.connections, self.in_flight
         )?;
         writeln!(
             f,
@@ -293,8 +306,9 @@ impl fmt::Display for IdleReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: {}/{} sessions opened, held {:.1} s; {} closed by the server; {} Kiss answered, {} Pings seen",
+            "{} ({}): {}/{} sessions opened, held {:.1} s; {} closed by the server; {} Kiss answered, {} Pings seen",
             self.url,
+            self.dialect,
             self.opened,
             self.sessions,
             self.hold_seconds,
@@ -311,11 +325,9 @@ struct Plan {
     remaining: AtomicU64,
     deadline: Option<Instant>,
     expected_data: String,
-    request_meta: String,
-    frame_echo: bool,
+    wire: Wire,
     in_flight: usize,
     answer_timeout: Duration,
-    kiss_answer: String,
 }
 
 impl Plan {
@@ -343,18 +355,6 @@ struct Tally {
     errors: Vec<String>,
 }
 
-/// What one frame from the server meant to an Echo load.
-enum Received {
-    /// The answer to the request with this id, or an error text when it was wrong.
-    Answer(u64, Result<(), String>),
-    /// A Kiss request, to be answered.
-    Kiss,
-    /// Nothing to act on: a control frame.
-    Nothing,
-    /// The connection cannot go on.
-    Fatal(String),
-}
-
 /// Keeps `plan.in_flight` requests in flight on one connection until the plan runs out, then
 /// waits for the last answers and closes.
 async fn drive_echo(mut ws: Connection, plan: &Plan, progress: &ProgressBar) -> Tally {
@@ -367,18 +367,14 @@ async fn drive_echo(mut ws: Connection, plan: &Plan, progress: &ProgressBar) -> 
     let mut sent_at: HashMap<u64, Instant> = HashMap::with_capacity(plan.in_flight);
     let mut next_id = 1u64;
     let mut free = plan.in_flight;
-    // A Kiss answer fed but not yet flushed.
+    // An answer to the server (Kiss, PONG) fed but not yet flushed.
     let mut unflushed = false;
     loop {
         // Fill the window, then write it out in one flush.
         let mut queued = unflushed;
         while free > 0 && plan.take() {
-            let request = EchoRequest {
-                id: next_id,
-                data: plan.expected_data.clone(),
-                meta: plan.request_meta.clone(),
-            };
-            if let Err(error) = ws.feed(Message::Text(encode(&request).into())).await {
+            let request = plan.wire.request(next_id, &plan.expected_data);
+            if let Err(error) = ws.feed(request).await {
                 outcome.errors.push(format!("sending: {error}"));
                 return outcome;
             }
@@ -397,25 +393,25 @@ async fn drive_echo(mut ws: Connection, plan: &Plan, progress: &ProgressBar) -> 
             break;
         }
         let first = match timeout(plan.answer_timeout, ws.next()).await {
-            Err(_) => Received::Fatal(format!(
+            Err(_) => Heard::Fatal(format!(
                 "{} answers missing after {}",
                 sent_at.len(),
                 humantime::format_duration(plan.answer_timeout)
             )),
-            Ok(message) => classify(message, plan),
+            Ok(message) => plan.wire.hear(message, &plan.expected_data),
         };
         let mut received = vec![first];
         // Whatever else has already arrived is handled before the window is refilled.
         while received.len() < plan.in_flight {
             match ws.next().now_or_never() {
-                Some(message) => received.push(classify(message, plan)),
+                Some(message) => received.push(plan.wire.hear(message, &plan.expected_data)),
                 None => break,
             }
         }
         let mut answered = 0;
         for item in received {
             match item {
-                Received::Answer(id, verdict) => {
+                Heard::Answer(id, verdict) => {
                     let Some(sent) = sent_at.remove(&id) else {
                         outcome
                             .errors
@@ -433,16 +429,20 @@ async fn drive_echo(mut ws: Connection, plan: &Plan, progress: &ProgressBar) -> 
                         Err(wrong) => outcome.errors.push(wrong),
                     }
                 }
-                Received::Kiss => {
-                    let answer = Message::Text(plan.kiss_answer.clone().into());
-                    if let Err(error) = ws.feed(answer).await {
-                        outcome.errors.push(format!("answering a Kiss: {error}"));
+                Heard::Prompt(prompt, Some(reply)) => {
+                    if let Err(error) = ws.feed(reply).await {
+                        outcome
+                            .errors
+                            .push(format!("answering a {prompt:?}: {error}"));
                         return outcome;
                     }
                     unflushed = true;
                 }
-                Received::Nothing => {}
-                Received::Fatal(error) => {
+                Heard::Prompt(_, None) | Heard::Nothing => {}
+                Heard::Bonjour => outcome
+                    .errors
+                    .push("a BONJOUR after the session's HELLO was answered".to_owned()),
+                Heard::Closed(error) | Heard::Fatal(error) => {
                     outcome.errors.push(error);
                     for _ in 0..sent_at.len() {
                         outcome
@@ -455,66 +455,19 @@ async fn drive_echo(mut ws: Connection, plan: &Plan, progress: &ProgressBar) -> 
         }
         progress.inc(answered);
     }
-    let _ = timeout(plan.answer_timeout, ws.close(None)).await;
+    part(&mut ws, &plan.wire, plan.answer_timeout).await;
     outcome
-}
-
-fn classify(
-    message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
-    plan: &Plan,
-) -> Received {
-    let bytes = match message {
-        None => return Received::Fatal("the server closed the connection".to_owned()),
-        Some(Err(error)) => return Received::Fatal(format!("the connection failed: {error}")),
-        Some(Ok(Message::Close(frame))) => {
-            return Received::Fatal(format!("the server closed the session: {frame:?}"));
-        }
-        Some(Ok(Message::Text(text))) => text.into(),
-        Some(Ok(Message::Binary(bytes))) => bytes,
-        Some(Ok(_)) => return Received::Nothing,
-    };
-    if plan.frame_echo {
-        return match serde_json::from_slice::<EchoRequest>(&bytes) {
-            Ok(echoed) if echoed.data == plan.expected_data => Received::Answer(echoed.id, Ok(())),
-            Ok(echoed) => Received::Answer(
-                echoed.id,
-                Err(format!("id {}: the frame came back changed", echoed.id)),
-            ),
-            Err(error) => Received::Fatal(format!("not an echoed request: {error}")),
-        };
-    }
-    match decode_server_message(&bytes) {
-        Ok(ServerMessage::Echo(response)) => {
-            let result = response.result();
-            let verdict = if result.kv.data != plan.expected_data {
-                Err(format!(
-                    "id {}: data {:?} came back",
-                    result.id, result.kv.data
-                ))
-            } else if result.kv.idx != result.id.to_string() {
-                Err(format!("id {}: idx {:?}", result.id, result.kv.idx))
-            } else {
-                Ok(())
-            };
-            Received::Answer(result.id, verdict)
-        }
-        Ok(ServerMessage::Kiss(_)) => Received::Kiss,
-        Ok(ServerMessage::Error(error)) => Received::Fatal(format!(
-            "the server answered with an error: {}",
-            error.error
-        )),
-        Err(error) => Received::Fatal(format!("a message that is not an answer: {error}")),
-    }
 }
 
 /// Opens `count` sessions, `target.connect_concurrency` handshakes at a time, in order.
 async fn open_sessions(
     target: &BenchTarget,
     tls: Option<&Arc<tokio_rustls::rustls::ClientConfig>>,
+    wire: &Wire,
     count: usize,
 ) -> Vec<Result<Connection, String>> {
     let gate = Arc::new(Semaphore::new(target.connect_concurrency.max(1)));
-    let shared = Arc::new(target.clone());
+    let shared = Arc::new((target.clone(), wire.clone()));
     let tasks: Vec<_> = (0..count)
         .map(|n| {
             let gate = Arc::clone(&gate);
@@ -522,7 +475,8 @@ async fn open_sessions(
             let tls = tls.cloned();
             tokio::spawn(async move {
                 let _permit = gate.acquire_owned().await.map_err(|e| e.to_string())?;
-                target.open(n, tls).await
+                let (target, wire) = &*target;
+                target.open(n, tls, wire).await
             })
         })
         .collect();
@@ -547,16 +501,16 @@ pub async fn bench_idle(
     let tls = tls_for_url(&target.url, &target.tls)?;
     let mut report = IdleReport {
         url: target.url.clone(),
+        dialect: target.dialect.name(),
         sessions: load.sessions,
         ..IdleReport::default()
     };
     let opening = Instant::now();
     let counters = Arc::new(IdleCounters::default());
     let gate = Arc::new(Semaphore::new(target.connect_concurrency.max(1)));
-    let shared = Arc::new(target.clone());
+    let shared = Arc::new((target.clone(), Wire::new(target.dialect, false)));
     // When every session is open, the end of the hold; until then sessions answer and wait.
     let (release, hold_until) = tokio::sync::watch::channel(None::<Instant>);
-    let kiss_answer = encode(&local_kiss_response());
     let mut tasks = Vec::with_capacity(load.sessions);
     let (opened_tx, mut opened_rx) = tokio::sync::mpsc::unbounded_channel::<Result<(), String>>();
     for n in 0..load.sessions {
@@ -565,11 +519,11 @@ pub async fn bench_idle(
         let target = Arc::clone(&shared);
         let tls = tls.clone();
         let hold_until = hold_until.clone();
-        let kiss_answer = kiss_answer.clone();
         let opened_tx = opened_tx.clone();
         tasks.push(tokio::spawn(async move {
+            let (target, wire) = &*target;
             let permit = gate.acquire_owned().await;
-            let connected = target.open(n, tls).await;
+            let connected = target.open(n, tls, wire).await;
             drop(permit);
             let mut ws = match connected {
                 Ok(ws) => {
@@ -583,7 +537,7 @@ pub async fn bench_idle(
             };
             drop(opened_tx);
             let close_timeout = target.timeout;
-            hold_session(&mut ws, hold_until, &kiss_answer, &counters, close_timeout).await;
+            hold_session(&mut ws, hold_until, wire, &counters, close_timeout).await;
         }));
     }
     drop(opened_tx);
@@ -622,14 +576,15 @@ struct IdleCounters {
 }
 
 /// Reads from the moment the session is open until the end of the hold, answering Kiss
-/// requests (Pings are answered by tungstenite as they are read), then closes with 1000,
-/// waiting up to `close_timeout` for the server's answer. A session that waited without reading
-/// while the others open would miss its Pings and be evicted by any server that takes long to
-/// accept them all.
+/// requests and v1 PINGs (WebSocket Pings are answered by tungstenite as they are read), then
+/// parts (v1's DISCONNECT, then Close 1000), waiting up to `close_timeout` for the server's
+/// answer. A session that waited without reading while the others open would miss its Pings
+/// and be evicted by any server that takes long to accept them all. What the server says
+/// besides is not the idle load's business: only whether it ends the session.
 async fn hold_session(
     ws: &mut Connection,
     mut hold_until: tokio::sync::watch::Receiver<Option<Instant>>,
-    kiss_answer: &str,
+    wire: &Wire,
     counters: &IdleCounters,
     close_timeout: Duration,
 ) {
@@ -649,28 +604,42 @@ async fn hold_session(
             () = &mut end => break,
             message = ws.next() => message,
         };
-        match message {
-            Some(Ok(Message::Ping(_))) => {
-                counters.pings.fetch_add(1, Ordering::Relaxed);
-            }
-            Some(Ok(Message::Text(text))) => {
-                if let Ok(ServerMessage::Kiss(_)) = decode_server_message(text.as_bytes()) {
-                    counters.kisses.fetch_add(1, Ordering::Relaxed);
-                    let answer = Message::Text(kiss_answer.to_owned().into());
-                    if ws.send(answer).await.is_err() {
-                        counters.closed_by_server.fetch_add(1, Ordering::Relaxed);
-                        return;
-                    }
+        match wire.hear(message, "") {
+            Heard::Prompt(prompt, reply) => {
+                let counter = match prompt {
+                    Prompt::Kiss => &counters.kisses,
+                    Prompt::Ping => &counters.pings,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                if let Some(reply) = reply
+                    && ws.send(reply).await.is_err()
+                {
+                    counters.closed_by_server.fetch_add(1, Ordering::Relaxed);
+                    return;
                 }
             }
-            Some(Ok(_)) => {}
-            None | Some(Err(_)) => {
+            Heard::Closed(_) => {
                 counters.closed_by_server.fetch_add(1, Ordering::Relaxed);
+                // Only to answer the server's Close, if it sent one.
+                let _ = timeout(close_timeout, ws.close(None)).await;
                 return;
             }
+            Heard::Answer(..) | Heard::Bonjour | Heard::Nothing | Heard::Fatal(_) => {}
         }
     }
-    let _ = timeout(close_timeout, ws.close(None)).await;
+    part(ws, wire, close_timeout).await;
+}
+
+/// Ends a session as its dialect wants, waiting up to `wait`: v1's DISCONNECT, then Close 1000
+/// and the server's Close.
+async fn part(ws: &mut Connection, wire: &Wire, wait: Duration) {
+    let _ = timeout(wait, async {
+        if let Some(goodbye) = wire.goodbye() {
+            ws.feed(goodbye).await?;
+        }
+        ws.close(None).await
+    })
+    .await;
 }
 
 fn new_histogram() -> Histogram<u64> {
