@@ -2,7 +2,7 @@
 //! `WhoAmI` (or v1's `userId`), and the `SVR` and `X-Session-Id` headers of the answer. The
 //! reference server and the harness's judge of clients both answer handshakes with these.
 
-use hello_protocol::defaults;
+use hello_protocol::{defaults, untrusted_name};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use uuid::Uuid;
@@ -28,13 +28,13 @@ pub fn require_path(request: &Request, path: &str) -> Result<(), ErrorResponse> 
     }
 }
 
-/// The client's `WhoAmI`, trimmed; `None` when it sent none or a blank one.
+/// The client's `WhoAmI`, as an untrusted name (PROTOCOL.md, section 2.1): decoded, trimmed and
+/// cut to a bounded length; `None` when it sent none or a blank one.
 pub fn who_am_i(request: &Request) -> Option<String> {
     header_name(request, defaults::WHO_AM_I_HEADER)
 }
 
-/// The client's `userId` (the v1 dialect's name for itself), trimmed; `None` when it sent none
-/// or a blank one.
+/// The client's `userId` (the v1 dialect's name for itself), as [`who_am_i`] reads `WhoAmI`.
 pub fn user_id(request: &Request) -> Option<String> {
     header_name(request, defaults::USER_ID_HEADER)
 }
@@ -48,10 +48,7 @@ fn header_name(request: &Request, header: &str) -> Option<String> {
     request
         .headers()
         .get(header)
-        .and_then(|name| name.to_str().ok())
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-        .map(str::to_owned)
+        .and_then(|value| untrusted_name(value.as_bytes()))
 }
 
 /// Adds the server's language as `SVR` and the session's id as `X-Session-Id` to the answer.

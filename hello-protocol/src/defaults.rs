@@ -39,6 +39,10 @@ pub const SVR_HEADER: &str = "SVR";
 /// Response header carrying the session's UUID.
 pub const SESSION_ID_HEADER: &str = "X-Session-Id";
 
+/// The longest name a server gives a session, in bytes; a longer `WhoAmI` is cut at a character
+/// boundary (PROTOCOL.md, section 2.1).
+pub const MAX_NAME_BYTES: usize = 128;
+
 /// Close reason sent with code 1008 when a session is evicted.
 pub const PONG_TIMEOUT_REASON: &str = "pong timeout";
 
@@ -47,6 +51,9 @@ pub const PONG_TIMEOUT_REASON: &str = "pong timeout";
 
 /// How long a closing session waits for the peer's Close, and for its last frames to go out.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How much of a client's input a server reads and throws away after sending its own Close, so
+/// that a client still writing receives the Close instead of a reset (PROTOCOL.md, section 7).
+pub const LINGER_BYTES: usize = 16 * 1024 * 1024;
 /// How long a server's shutdown waits for every session to finish closing.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Sessions a server serves at once; further handshakes are answered 503.

@@ -9,6 +9,7 @@
 //!   ([`decode_client_message`]) and on the client's ([`decode_server_message`]).
 //! - [`defaults`]: ports, path, intervals, limits and header names.
 //! - [`locale`]: turning a POSIX locale and a time zone into a Kiss response.
+//! - [`name`]: names from the network, bounded, and quoted wherever they are logged.
 //! - [`dialect`]: JSON or v1, and how a session's first message tells them apart.
 //! - [`v1`]: the ecosystem's binary dialect: frames, messages, strict encoding and decoding.
 
@@ -17,6 +18,7 @@ pub mod defaults;
 pub mod dialect;
 pub mod locale;
 pub mod message;
+pub mod name;
 pub mod v1;
 
 pub use decode::{
@@ -28,3 +30,4 @@ pub use message::{
     EchoRequest, EchoResponse, EchoResult, ErrorResponse, GREETINGS, KissRequest, KissResponse,
     ResultKv, encode, encode_echo_answer,
 };
+pub use name::{Quoted, untrusted_name};

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use hello_protocol::{Dialect, KissResponse};
+use hello_protocol::{Dialect, KissResponse, Quoted};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -17,7 +17,8 @@ pub use hello_net::Transport;
 pub struct SessionInfo {
     /// The session id, also sent to the client as `X-Session-Id`.
     pub id: Uuid,
-    /// The client's `WhoAmI`, or the session id when it sent none.
+    /// The client's `WhoAmI` (else `userId`, else the session id), at most 128 bytes; logged
+    /// quoted, since it comes from the network (PROTOCOL.md, section 2.1).
     pub name: String,
     /// The client's address.
     pub peer: SocketAddr,
@@ -81,14 +82,14 @@ impl SessionRegistry {
         let name = info.name.clone();
         match &info.transport {
             Transport::Plain => {
-                tracing::info!(id = %id, name = %name, peer = %info.peer, "session+")
+                tracing::info!(id = %id, name = %Quoted(&name), peer = %info.peer, "session+")
             }
             Transport::Tls { client_cert } => tracing::info!(
                 id = %id,
-                name = %name,
+                name = %Quoted(&name),
                 peer = %info.peer,
                 tls = true,
-                client_cert = client_cert.as_deref().unwrap_or("(none)"),
+                client_cert = %Quoted(client_cert.as_deref().unwrap_or("")),
                 "session+"
             ),
         }
@@ -155,10 +156,10 @@ impl SessionRegistry {
         self.update(id, |info| {
             tracing::info!(
                 id = %info.id,
-                name = %info.name,
-                language = %kiss.language,
-                encoding = %kiss.encoding,
-                time_zone = %kiss.time_zone,
+                name = %Quoted(&info.name),
+                language = %Quoted(&kiss.language),
+                encoding = %Quoted(&kiss.encoding),
+                time_zone = %Quoted(&kiss.time_zone),
                 "kiss"
             );
             info.last_kiss = Some(kiss);
@@ -226,12 +227,12 @@ impl SessionGuard {
             return;
         }
         let dialect = self.dialect.map_or("none", Dialect::name);
-        let (id, name) = (self.id, &self.name);
+        let (id, name) = (self.id, Quoted(&self.name));
         match &reason {
             EndReason::PongTimeout | EndReason::Error(_) => {
-                tracing::warn!(%id, %name, reason = %reason, dialect, "session-")
+                tracing::warn!(%id, %name, reason = %reason, %dialect, "session-")
             }
-            _ => tracing::info!(%id, %name, reason = %reason, dialect, "session-"),
+            _ => tracing::info!(%id, %name, reason = %reason, %dialect, "session-"),
         }
         self.registry.lock().remove(&self.id);
         self.registry.changed();

@@ -194,3 +194,47 @@ fn certificates_are_made_once_and_reused_across_restarts() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_name_from_the_network_is_cut_and_quoted_so_it_forges_no_field() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let (child, url, output) = start(&["--port", "0", "--close-timeout", "200ms"]);
+    let _child = KillOnDrop(child);
+    // A name that, written bare, would add a `reason=` of its choosing, then goes on to 127
+    // bytes and a 2-byte character that straddles the 128-byte bound.
+    let forging = "evil\" reason=pong timeout";
+    let kept_raw = format!("{forging}{}", "x".repeat(127 - forging.len()));
+    let forged = format!("{kept_raw}é-and-more");
+    let mut request = url.as_str().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("WhoAmI", forged.as_str().parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let kept = kept_raw.replace('"', "\\\"");
+    let opened = wait_for_line(&output, "session+");
+    assert!(
+        opened.contains(&format!(r#"name="{kept}" peer="#)),
+        "the name is not cut at 127 bytes and quoted: {opened}"
+    );
+    ws.close(None).await.unwrap();
+    let ended = wait_for_line(&output, "session-");
+    assert!(
+        ended.contains(&format!(
+            r#"name="{kept}" reason=client closed dialect=none"#
+        )),
+        "{ended}"
+    );
+    assert_eq!(ended.matches("reason=").count(), 2, "{ended}");
+}
+
+/// A child process killed when the test ends, also when it fails.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
