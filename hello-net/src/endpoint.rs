@@ -69,12 +69,41 @@ pub struct Accepted<S> {
     pub deadline: Instant,
 }
 
+/// An accepted connection's byte stream, plain or TLS, and the TCP socket under it: what a
+/// server needs to abort a connection (see [`AcceptedStream::abort_on_close`]).
+pub trait AcceptedStream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    /// The TCP socket the stream runs over.
+    fn tcp(&self) -> &TcpStream;
+
+    /// Makes closing this connection abort it: `SO_LINGER` with a zero timeout, so that when the
+    /// stream is dropped the kernel sends a reset and frees at once whatever it still held to
+    /// send, instead of keeping it in an orphaned socket behind a FIN (PROTOCOL.md, section 5).
+    fn abort_on_close(&self) {
+        if let Err(error) = self.tcp().set_zero_linger() {
+            tracing::debug!(%error, "cannot set SO_LINGER to zero");
+        }
+    }
+}
+
+impl AcceptedStream for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl AcceptedStream for TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
 /// What serves each connection an accept loop accepts.
 pub trait Serve: Send + Sync + 'static {
     /// Serves one connection to its end.
-    fn serve<S>(&self, accepted: Accepted<S>) -> impl Future<Output = ()> + Send + 'static
-    where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    fn serve<S: AcceptedStream>(
+        &self,
+        accepted: Accepted<S>,
+    ) -> impl Future<Output = ()> + Send + 'static;
 }
 
 /// Accepts connections on `endpoint` until `stop` is cancelled, each served by a task of

@@ -21,7 +21,7 @@ pub use connect::{
     ClientStream, ConnectError, ConnectOptions, Connection, Handshake, TlsSettings, connect,
     connect_over, tls_for_url,
 };
-pub use endpoint::{Accepted, Endpoint, Serve, Transport, accept_loop};
+pub use endpoint::{Accepted, AcceptedStream, Endpoint, Serve, Transport, accept_loop};
 pub use host::{host_kiss_request, local_kiss_response};
 
 use tokio_tungstenite::tungstenite::Error as WsError;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use hello_net::{Accepted, Endpoint, Serve, accept_loop, process::shutdown_signal};
+use hello_net::{Accepted, AcceptedStream, Endpoint, Serve, accept_loop, process::shutdown_signal};
 use hello_tls::{CertFiles, ClientAuth, Identity};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
@@ -85,10 +85,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
 struct EchoFrames;
 
 impl Serve for EchoFrames {
-    fn serve<S>(&self, accepted: Accepted<S>) -> impl Future<Output = ()> + Send + 'static
-    where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
+    fn serve<S: AcceptedStream>(
+        &self,
+        accepted: Accepted<S>,
+    ) -> impl Future<Output = ()> + Send + 'static {
         echo_frames(accepted)
     }
 }

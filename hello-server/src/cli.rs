@@ -181,6 +181,10 @@ pub struct ServeArgs {
     /// Sessions served at once; more handshakes are answered 503.
     #[arg(long, env = "WS_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Bytes a closing session reads and throws away while it waits for the client's Close, so
+    /// that a client still writing receives the Close; past them it is cut off with a reset.
+    #[arg(long, default_value_t = defaults::LINGER_BYTES)]
+    linger_bytes: usize,
     /// Messages of one session answered before the answers are written out; while they cannot
     /// be written, the session's input is not read.
     #[arg(long, default_value_t = defaults::BATCH_LEN)]
@@ -218,6 +222,7 @@ impl ServeArgs {
         ServerConfig {
             shutdown_timeout: self.shutdown_timeout.into(),
             max_connections: self.max_connections,
+            linger_bytes: self.linger_bytes,
             batch_len: self.batch_len,
             read_buffer_size: self.read_buffer_size,
             dialects: self.dialect,

@@ -22,8 +22,12 @@ pub struct ServerConfig {
     pub dialects: Dialects,
     /// How long a WebSocket handshake may take before the connection is dropped.
     pub handshake_timeout: Duration,
-    /// How long a closing session waits for the peer's Close, and for its last frames to go out.
+    /// How long a closing session waits for the peer's Close, and for its last frames to go out;
+    /// a session that is not closed by then is aborted with a reset (PROTOCOL.md, section 7).
     pub close_timeout: Duration,
+    /// How many bytes a closing session reads and throws away while it waits for the client's
+    /// Close (the lingering close); a client that sends more is cut off with a reset.
+    pub linger_bytes: usize,
     /// How long shutdown waits for all sessions to finish closing.
     pub shutdown_timeout: Duration,
     /// Sessions served at once; further handshakes are answered 503.
@@ -50,6 +54,7 @@ impl Default for ServerConfig {
             dialects: Dialects::Auto,
             handshake_timeout: defaults::HANDSHAKE_TIMEOUT,
             close_timeout: defaults::CLOSE_TIMEOUT,
+            linger_bytes: defaults::LINGER_BYTES,
             shutdown_timeout: defaults::SHUTDOWN_TIMEOUT,
             max_connections: defaults::MAX_CONNECTIONS,
             max_message_size: defaults::MAX_MESSAGE_SIZE,

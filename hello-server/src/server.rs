@@ -5,9 +5,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hello_net::{Accepted, Endpoint, Serve, accept_loop, host_kiss_request};
+use hello_net::{Accepted, AcceptedStream, Endpoint, Serve, accept_loop, host_kiss_request};
 use hello_protocol::{encode, v1};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -126,10 +125,10 @@ struct Sessions {
 }
 
 impl Serve for Sessions {
-    fn serve<S>(&self, accepted: Accepted<S>) -> impl Future<Output = ()> + Send + 'static
-    where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
+    fn serve<S: AcceptedStream>(
+        &self,
+        accepted: Accepted<S>,
+    ) -> impl Future<Output = ()> + Send + 'static {
         // Without a place under the limit the handshake is answered 503.
         let permit = Arc::clone(&self.connection_limit).try_acquire_owned().ok();
         serve_connection(accepted, permit, Arc::clone(&self.shared))

@@ -23,9 +23,8 @@ mod watch;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hello_net::{Accepted, Endpoint, Serve, accept_loop};
+use hello_net::{Accepted, AcceptedStream, Endpoint, Serve, accept_loop};
 use hello_protocol::{defaults, v1};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout_at};
 use tokio_util::sync::CancellationToken;
@@ -262,10 +261,10 @@ struct Judge {
 }
 
 impl Serve for Judge {
-    fn serve<S>(&self, accepted: Accepted<S>) -> impl Future<Output = ()> + Send + 'static
-    where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
+    fn serve<S: AcceptedStream>(
+        &self,
+        accepted: Accepted<S>,
+    ) -> impl Future<Output = ()> + Send + 'static {
         let (config, records, deadline) = (
             Arc::clone(&self.config),
             self.records.clone(),

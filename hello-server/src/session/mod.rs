@@ -15,13 +15,14 @@ use std::time::SystemTime;
 
 use std::future::poll_fn;
 
+use futures_util::stream::FusedStream;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use hello_net::{Accepted, handshake, is_disconnect};
+use hello_net::{Accepted, AcceptedStream, handshake, is_disconnect};
 use hello_protocol::{
     ClientMessage, Dialect, ErrorResponse, decode_client_message, defaults, encode,
     encode_echo_answer,
 };
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::WebSocketStream;
@@ -43,13 +44,13 @@ mod v1;
 ///
 /// The WebSocket handshake must be over by the connection's deadline. `permit` is the
 /// connection's place under the connection limit; without one the handshake is answered 503.
-pub(crate) async fn serve_connection<S>(
+///
+/// The permit is held until the socket is closed, lingering close included.
+pub(crate) async fn serve_connection<S: AcceptedStream>(
     accepted: Accepted<S>,
     permit: Option<OwnedSemaphorePermit>,
     shared: Arc<Shared>,
-) where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+) {
     let Accepted {
         stream,
         peer,
@@ -119,10 +120,11 @@ enum LoopExit {
     Broken(String),
 }
 
-async fn run_session<S>(ws: WebSocketStream<S>, guard: SessionGuard, shared: Arc<Shared>)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+async fn run_session<S: AcceptedStream>(
+    ws: WebSocketStream<S>,
+    guard: SessionGuard,
+    shared: Arc<Shared>,
+) {
     let mut session = SessionLoop {
         id: guard.id(),
         guard,
@@ -149,9 +151,7 @@ where
         LoopExit::Vanished => return guard.end(EndReason::ClientVanished),
         LoopExit::Broken(error) => return guard.end(EndReason::Error(error)),
     };
-    // Reading on lets tungstenite answer the client's Close, or see the answer to ours; a
-    // client that is not reading gets no longer than the close timeout.
-    let _ = timeout(shared.config.close_timeout, session.close(farewell)).await;
+    session.close(farewell).await;
 }
 
 /// What woke the session loop.
@@ -185,10 +185,7 @@ struct SessionLoop<'a, S> {
     shared: &'a Shared,
 }
 
-impl<S> SessionLoop<'_, S>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+impl<S: AcceptedStream> SessionLoop<'_, S> {
     async fn run(&mut self) -> LoopExit {
         let config = &self.shared.config;
         let start = Instant::now();
@@ -471,22 +468,69 @@ where
         }
     }
 
-    /// Ends the session: sends `frame`, if any, after the answers already made, and reads until
-    /// the peer's Close has been answered and the stream ends.
+    /// Ends the session (PROTOCOL.md, section 7): sends `frame`, if any, after the answers
+    /// already made, then lingers until the client's side is over. A connection that is not
+    /// over within the close timeout, or whose client sends more than the linger limit, is
+    /// aborted with a reset, which also frees at once what the kernel still held to send to a
+    /// client that does not read (section 5).
     async fn close(mut self, frame: Option<CloseFrame>) {
+        let config = &self.shared.config;
+        let over = timeout(
+            config.close_timeout,
+            self.finish(frame, config.linger_bytes),
+        )
+        .await;
+        if over != Ok(true) {
+            tracing::debug!(id = %self.id, "the client did not finish closing; connection reset");
+            self.ws.get_ref().abort_on_close();
+        }
+    }
+
+    /// Writes out what is left and the Close, then reads on, throwing away what comes, until the
+    /// client's Close or the end of its stream: `true` then, `false` when the connection failed
+    /// or the client sent more than `linger_bytes`.
+    async fn finish(&mut self, frame: Option<CloseFrame>, linger_bytes: usize) -> bool {
         if let Some(answer) = self.held.take()
             && self.ws.feed(answer).await.is_err()
         {
-            return;
+            return false;
         }
         let written = match frame {
             Some(frame) => self.ws.close(Some(frame)).await,
             None => self.ws.flush().await,
         };
         if written.is_err() {
-            return;
+            return false;
         }
-        while let Some(Ok(_)) = self.ws.next().await {}
+        let mut lingered = 0;
+        // While tungstenite still reads, it answers or recognises the client's Close; the
+        // stream ends there.
+        while !self.ws.is_terminated() {
+            match self.ws.next().await {
+                None => return true,
+                Some(Ok(message)) => lingered += message.len(),
+                Some(Err(_)) => break,
+            }
+            if lingered > linger_bytes {
+                return false;
+            }
+        }
+        // After an error (a message over the limit, bad UTF-8, a protocol violation) tungstenite
+        // reads no more, but the client may still be writing: half-close, so that a client
+        // that has read the Close ends its side, and read the rest away.
+        let stream = self.ws.get_mut();
+        let _ = stream.shutdown().await;
+        let mut discard = [0; 4096];
+        loop {
+            match stream.read(&mut discard).await {
+                Ok(0) => return true,
+                Ok(read) => lingered += read,
+                Err(_) => return false,
+            }
+            if lingered > linger_bytes {
+                return false;
+            }
+        }
     }
 }
 
