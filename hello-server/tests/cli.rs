@@ -197,7 +197,6 @@ fn certificates_are_made_once_and_reused_across_restarts() {
 
 #[tokio::test]
 async fn a_name_from_the_network_is_cut_and_quoted_so_it_forges_no_field() {
-    use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let (child, url, output) = start(&["--port", "0", "--close-timeout", "200ms"]);
