@@ -29,6 +29,8 @@ struct Tally {
     eof: usize,
     nothing: usize,
     failed: Vec<String>,
+    /// Writes the server cut short (a reset or a closed pipe) before the whole message was out.
+    cut: usize,
 }
 
 impl Robustness {
@@ -49,7 +51,10 @@ impl Robustness {
             let outcomes = join_all((0..clients).map(|_| self.write_oversize(message.clone()))).await;
             let mut tally = Tally::default();
             for outcome in outcomes {
-                match outcome {
+                if matches!(outcome, Ok((_, true))) {
+                    tally.cut += 1;
+                }
+                match outcome.map(|(ending, _)| ending) {
                     Ok(Ending::Close(Some(1009))) => tally.close_1009 += 1,
                     Ok(Ending::Close(code)) => tally.other_close.push(code.unwrap_or(0)),
                     Ok(Ending::Reset) => tally.reset += 1,
@@ -60,13 +65,14 @@ impl Robustness {
             }
             wrong |= tally.close_1009 < clients;
             let mut part = format!(
-                "{} MiB: {}/{clients} got Close 1009, {} a reset, {} an end without Close, {} nothing within {}",
+                "{} MiB: {}/{clients} got Close 1009, {} a reset, {} an end without Close, {} nothing within {}; {} writes cut short",
                 size / MIB,
                 tally.close_1009,
                 tally.reset,
                 tally.eof,
                 tally.nothing,
-                super::human(self.config.timeout + self.config.close_timeout)
+                super::human(self.config.timeout + self.config.close_timeout),
+                tally.cut
             );
             if !tally.other_close.is_empty() {
                 part.push_str(&format!(", other Closes {:?}", tally.other_close));
@@ -88,13 +94,14 @@ impl Robustness {
         }
     }
 
-    /// One client: the handshake, one write of the whole message, then how the session ended.
-    async fn write_oversize(&self, message: Message) -> Result<Ending, String> {
+    /// One client: the handshake, one write of the whole message, then how the session ended,
+    /// and whether the write was cut short.
+    async fn write_oversize(&self, message: Message) -> Result<(Ending, bool), String> {
         let mut session = self.open().await?;
-        // A write cut short by a reset is reported by how the reading ends.
-        let _ = session.send(message).await;
+        // A write cut short by a reset is counted; what counts is whether the Close arrives.
+        let cut = session.send(message).await.is_err();
         let deadline = Instant::now() + self.config.timeout + self.config.close_timeout;
-        Ok(session.ending(deadline).await)
+        Ok((session.ending(deadline).await, cut))
     }
 }
 

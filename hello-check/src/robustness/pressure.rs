@@ -70,27 +70,28 @@ impl Robustness {
             }
         }
         let writing_ends = Instant::now() + scale.write_time;
+        let bound = self.config.eviction_bound();
         let stop = CancellationToken::new();
-        let writers = async {
+        let pressure = async {
             let written = join_all(sessions.iter_mut().map(|(session, _)| {
                 write_without_reading(session, requests, writing_ends, |id, session| {
                     session.request(id, "I write and never read")
                 })
             }))
             .await;
+            // Now the suite looks, and writes nothing more: each must have been evicted by the
+            // eviction bound after its handshake (it never answered a Ping).
+            let endings = join_all(sessions.iter_mut().map(|(session, opened)| {
+                session.freeze();
+                let deadline = (*opened + bound).max(Instant::now() + self.config.slack);
+                session.ending(deadline)
+            }))
+            .await;
             stop.cancel();
-            written
+            (written, endings)
         };
-        let (written, served) = tokio::join!(writers, self.served_meanwhile(stop.clone()));
-        // Now the suite looks, and writes nothing more: each must have been evicted by the
-        // eviction bound after its handshake (it never answered a Ping).
-        let bound = self.config.eviction_bound();
-        let endings = join_all(sessions.iter_mut().map(|(session, opened)| {
-            session.freeze();
-            let deadline = (*opened + bound).max(Instant::now() + self.config.slack);
-            session.ending(deadline)
-        }))
-        .await;
+        let ((written, endings), served) =
+            tokio::join!(pressure, self.served_meanwhile(stop.clone()));
         drop(sessions);
         let figures = memory.finish();
 
@@ -309,8 +310,9 @@ impl Robustness {
                 return served;
             }
         };
+        // At least one round trip, however soon the pressure ends.
         let mut id = 0;
-        while !stop.is_cancelled() {
+        loop {
             id += 1;
             match session.echo(id, "served meanwhile").await {
                 Ok(took) => {
@@ -321,6 +323,9 @@ impl Robustness {
                     served.failure = Some(why);
                     return served;
                 }
+            }
+            if stop.is_cancelled() {
+                break;
             }
             let pause = Instant::now() + Duration::from_millis(100);
             tokio::select! {
