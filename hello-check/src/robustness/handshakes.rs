@@ -97,15 +97,18 @@ impl Robustness {
             not_established.len(),
             not_established.len() - refused - timed_out
         );
+        seen.push_str(&format!("; {} dropped", dropped.len()));
         if let (Some(first), Some(last)) = (dropped.iter().min(), dropped.iter().max()) {
             seen.push_str(&format!(
-                "; {} dropped {}–{} after their last byte (handshake timeout {}), {early} before the timeout - slack, {open} still open at the timeout + slack",
-                dropped.len(),
+                " {}–{} after their last byte",
                 human(*first),
-                human(*last),
-                human(timeout)
+                human(*last)
             ));
         }
+        seen.push_str(&format!(
+            " (handshake timeout {}), {early} before the timeout - slack, {open} still open at the timeout + slack",
+            human(timeout)
+        ));
         match &normal {
             Ok(took) => seen.push_str(&format!("; a normal session was served in {}", human(*took))),
             Err(why) => seen.push_str(&format!("; a normal session failed: {why}")),
