@@ -23,14 +23,18 @@ pub(super) const LARGEST: usize = SIZES[0];
 /// What the clients of one size saw.
 #[derive(Debug, Default)]
 struct Tally {
-    close_1009: usize,
+    /// Close 1009, the whole message written: the server lingered.
+    delivered: usize,
+    /// Close 1009 read from the receive queue, but the write was cut short by the server's
+    /// reset: it closed with the client's input unread, and only the kernel kept its Close.
+    after_reset: usize,
     other_close: Vec<u16>,
     reset: usize,
     eof: usize,
     nothing: usize,
     failed: Vec<String>,
-    /// Writes the server cut short (a reset or a closed pipe) before the whole message was out.
-    cut: usize,
+    /// What cut the first write short.
+    first_cut: Option<String>,
 }
 
 impl Robustness {
@@ -48,31 +52,40 @@ impl Robustness {
                 continue;
             }
             let message = oversize_message(self.config.dialect, size);
-            let outcomes = join_all((0..clients).map(|_| self.write_oversize(message.clone()))).await;
+            let outcomes =
+                join_all((0..clients).map(|_| self.write_oversize(message.clone()))).await;
             let mut tally = Tally::default();
             for outcome in outcomes {
-                if matches!(outcome, Ok((_, true))) {
-                    tally.cut += 1;
+                let (ending, cut) = match outcome {
+                    Ok(outcome) => outcome,
+                    Err(error) => {
+                        tally.failed.push(error);
+                        continue;
+                    }
+                };
+                if let Some(cut) = &cut {
+                    tally.first_cut.get_or_insert_with(|| cut.clone());
                 }
-                match outcome.map(|(ending, _)| ending) {
-                    Ok(Ending::Close(Some(1009))) => tally.close_1009 += 1,
-                    Ok(Ending::Close(code)) => tally.other_close.push(code.unwrap_or(0)),
-                    Ok(Ending::Reset) => tally.reset += 1,
-                    Ok(Ending::Eof) => tally.eof += 1,
-                    Ok(Ending::Open) => tally.nothing += 1,
-                    Ok(Ending::Failed(error)) | Err(error) => tally.failed.push(error),
+                match ending {
+                    Ending::Close(Some(1009)) if cut.is_none() => tally.delivered += 1,
+                    Ending::Close(Some(1009)) => tally.after_reset += 1,
+                    Ending::Close(code) => tally.other_close.push(code.unwrap_or(0)),
+                    Ending::Reset => tally.reset += 1,
+                    Ending::Eof => tally.eof += 1,
+                    Ending::Open => tally.nothing += 1,
+                    Ending::Failed(error) => tally.failed.push(error),
                 }
             }
-            wrong |= tally.close_1009 < clients;
+            wrong |= tally.delivered < clients;
             let mut part = format!(
-                "{} MiB: {}/{clients} got Close 1009, {} a reset, {} an end without Close, {} nothing within {}; {} writes cut short",
+                "{} MiB: {}/{clients} got Close 1009 with the whole message written, {} got it only after their write was cut short, {} a reset, {} an end without Close, {} nothing within {}",
                 size / MIB,
-                tally.close_1009,
+                tally.delivered,
+                tally.after_reset,
                 tally.reset,
                 tally.eof,
                 tally.nothing,
                 super::human(self.config.timeout + self.config.close_timeout),
-                tally.cut
             );
             if !tally.other_close.is_empty() {
                 part.push_str(&format!(", other Closes {:?}", tally.other_close));
@@ -80,12 +93,15 @@ impl Robustness {
             if let Some(first) = tally.failed.first() {
                 part.push_str(&format!(", {} failed (first: {first})", tally.failed.len()));
             }
+            if let Some(cut) = &tally.first_cut {
+                part.push_str(&format!(" (a cut write: {cut})"));
+            }
             parts.push(part);
         }
         let seen = parts.join("; ");
         if wrong {
             Finding::fail(format!(
-                "{seen}. A client still writing a message over the limit must receive Close 1009: after sending it, keep reading and discarding its input until its Close (bounded by the close timeout), then close (PROTOCOL.md section 7, lingering close)"
+                "{seen}. A client still writing a message over the limit must receive Close 1009, and no reset: after sending it, keep reading and discarding its input until its Close (bounded by the close timeout), then close (PROTOCOL.md section 7, lingering close)"
             ))
         } else if SIZES.iter().all(|&size| size <= limit) {
             Finding::skip(seen)
@@ -95,11 +111,10 @@ impl Robustness {
     }
 
     /// One client: the handshake, one write of the whole message, then how the session ended,
-    /// and whether the write was cut short.
-    async fn write_oversize(&self, message: Message) -> Result<(Ending, bool), String> {
+    /// and what cut the write short if anything did.
+    async fn write_oversize(&self, message: Message) -> Result<(Ending, Option<String>), String> {
         let mut session = self.open().await?;
-        // A write cut short by a reset is counted; what counts is whether the Close arrives.
-        let cut = session.send(message).await.is_err();
+        let cut = session.send(message).await.err();
         let deadline = Instant::now() + self.config.timeout + self.config.close_timeout;
         Ok((session.ending(deadline).await, cut))
     }
