@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{failures, reference_server};
 use futures_util::{SinkExt, StreamExt};
-use hello_check::robustness::{Scale, MAX_MEMORY_GROWTH};
+use hello_check::robustness::{MAX_MEMORY_GROWTH, Scale};
 use hello_check::{
     Case, Dialect, Report, RobustnessCase, RobustnessConfig, run_robustness_suite, select,
 };
@@ -119,7 +119,9 @@ async fn the_reference_server_survives_every_case() {
 async fn the_reference_server_survives_every_case_in_v1() {
     let server = reference_server(reference_config()).await;
     let report = judge(server.addr(), Dialect::V1, &[], &["oversize-delivered"]).await;
-    let count = select::<RobustnessCase>(&[], &[], Dialect::V1).unwrap().len();
+    let count = select::<RobustnessCase>(&[], &[], Dialect::V1)
+        .unwrap()
+        .len();
     assert_eq!(report.cases.len(), count - 1);
     assert_eq!(failures(&report), vec![]);
     assert!(report.cases.iter().all(|case| case.case.ends_with(" [v1]")));

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use hello_check::ServerSuiteConfig;
-use hello_check::robustness::{MAX_MEMORY_GROWTH, RobustnessConfig, Scale};
 use hello_check::bench::{BenchTarget, EchoLoad, IdleLoad, Stop};
 use hello_check::cli::SuiteArgs;
+use hello_check::robustness::{MAX_MEMORY_GROWTH, RobustnessConfig, Scale};
 use hello_client::config::{generated_name, url_from_parts};
 use hello_client::{Backoff, ClientConfig, TlsSettings};
 use hello_net::process::Failure;

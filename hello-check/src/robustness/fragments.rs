@@ -114,7 +114,9 @@ impl Robustness {
         let ending = session.ending(Instant::now() + self.config.timeout).await;
         let seen = format!(
             "a continuation frame with no message started: the session ended with {ending}{}",
-            sent.err().map(|why| format!(" ({why})")).unwrap_or_default()
+            sent.err()
+                .map(|why| format!(" ({why})"))
+                .unwrap_or_default()
         );
         match ending {
             Ending::Close(Some(1002)) => Finding::pass(seen),
@@ -153,7 +155,11 @@ async fn send_fragments(
     for (n, fragment) in fragments.iter().enumerate() {
         let code = if n == 0 { opcode } else { Data::Continue };
         let frame = Frame::message(fragment.clone(), OpCode::Data(code), n == last);
-        session.ws.feed(Message::Frame(frame)).await.map_err(failed)?;
+        session
+            .ws
+            .feed(Message::Frame(frame))
+            .await
+            .map_err(failed)?;
         if pings && n != last {
             let ping = Message::Ping((n as u32).to_be_bytes().to_vec().into());
             session.ws.feed(ping).await.map_err(failed)?;

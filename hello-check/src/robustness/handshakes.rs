@@ -110,7 +110,10 @@ impl Robustness {
             human(timeout)
         ));
         match &normal {
-            Ok(took) => seen.push_str(&format!("; a normal session was served in {}", human(*took))),
+            Ok(took) => seen.push_str(&format!(
+                "; a normal session was served in {}",
+                human(*took)
+            )),
             Err(why) => seen.push_str(&format!("; a normal session failed: {why}")),
         }
         if let Some(why) = not_established.first() {
@@ -148,7 +151,11 @@ impl Robustness {
         for hung in hung {
             match hung {
                 Hung::NotEstablished(why) => not_established.push(why),
-                Hung::Dropped { reset: was_reset, answer, .. } => match http_status(&answer) {
+                Hung::Dropped {
+                    reset: was_reset,
+                    answer,
+                    ..
+                } => match http_status(&answer) {
                     Some(400) => answered_400 += 1,
                     Some(status) => other_status.push(status),
                     None if was_reset => reset += 1,
@@ -213,7 +220,8 @@ impl Robustness {
         let ending = session.ending(deadline).await;
         drop(session);
         let normal = self.normal_session().await;
-        let mut seen = format!("512 random bytes after the handshake: the session ended with {ending}");
+        let mut seen =
+            format!("512 random bytes after the handshake: the session ended with {ending}");
         match &normal {
             Ok(took) => seen.push_str(&format!(
                 "; a normal session afterwards was served in {}",
@@ -282,8 +290,7 @@ impl Robustness {
         let closed = join_all(closing.into_iter().map(|held| held.release(false))).await;
         let lost = closed.iter().filter(|result| result.is_err()).count();
         let reopened_at = Instant::now();
-        let (again, refused_again, failures) =
-            self.open_held(some, reopened_at + settle).await;
+        let (again, refused_again, failures) = self.open_held(some, reopened_at + settle).await;
         let admitted = again.len();
         seen.push_str(&format!(
             "; {some} closed ({lost} had already ended), then {admitted} of {some} new sessions admitted in {} ({refused_again} refused at first)",
@@ -339,12 +346,18 @@ impl Robustness {
         let (path, host) = match &request {
             Ok(request) => (
                 request.uri().path().to_owned(),
-                request.uri().authority().map(|a| a.to_string()).unwrap_or_default(),
+                request
+                    .uri()
+                    .authority()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default(),
             ),
             Err(_) => ("/".to_owned(), String::new()),
         };
-        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
-            .into_bytes()
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        )
+        .into_bytes()
     }
 
     /// Sends `bytes` and says nothing more: how and when the server ended the connection,

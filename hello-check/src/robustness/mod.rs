@@ -170,7 +170,7 @@ impl Case for RobustnessCase {
     fn checks(self) -> &'static str {
         match self {
             RobustnessCase::OversizeDelivered => {
-                "each of N clients (20) writes one message of 8 MiB in one frame, then reads, and N more 2 MiB: every one receives Close 1009, not a reset nor an end without Close"
+                "each of N clients (20) writes one message of 8 MiB in one frame, then reads, and N more 2 MiB: every one receives Close 1009 with its whole message written, no reset and no end without Close"
             }
             RobustnessCase::Slowloris => {
                 "of N connections (1,000) that each send half a handshake request, every one established is dropped after the handshake timeout (not before it - slack, by it + slack), while a normal session is served; those never established are counted apart"
@@ -289,8 +289,7 @@ impl Robustness {
             name: Some("hello-check"),
             headers: &[],
             timeout: self.config.timeout,
-            max_message_size: (self.config.max_message_size
-                * defaults::CLIENT_MESSAGE_SIZE_FACTOR)
+            max_message_size: (self.config.max_message_size * defaults::CLIENT_MESSAGE_SIZE_FACTOR)
                 .max(oversize::LARGEST + 1024),
             tls: self.tls.clone()?,
             local_addr: None,

@@ -7,8 +7,8 @@ use futures_util::future::join_all;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::session::{Ending, request_frame, request_text};
 use super::Robustness;
+use super::session::{Ending, request_frame, request_text};
 use crate::case::Dialect;
 use crate::report::Finding;
 

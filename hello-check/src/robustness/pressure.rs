@@ -192,7 +192,7 @@ impl Robustness {
                 let session = self.open().await.map(|session| {
                     if n < frozen_count {
                         session.freeze();
-                        Opened::Frozen(session)
+                        Opened::Frozen(Box::new(session))
                     } else {
                         Opened::Live(Held::new(session))
                     }
@@ -218,7 +218,10 @@ impl Robustness {
         drop(frozen);
         let live_count = live.len();
         let live_results = join_all(live.into_iter().map(|held| held.release(true))).await;
-        let live_lost: Vec<&String> = live_results.iter().filter_map(|r| r.as_ref().err()).collect();
+        let live_lost: Vec<&String> = live_results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .collect();
 
         let (ok, wrong) = self.judge_evictions(&endings, bound);
         let mut seen = format!(
@@ -268,7 +271,10 @@ impl Robustness {
             human(bound)
         );
         if let Some(first) = otherwise.first() {
-            seen.push_str(&format!(", {} ended otherwise (first: {first})", otherwise.len()));
+            seen.push_str(&format!(
+                ", {} ended otherwise (first: {first})",
+                otherwise.len()
+            ));
         }
         let wrong = (closes + resets < endings.len()).then(|| {
             let timers = match self.config.dialect {
@@ -342,7 +348,7 @@ impl Robustness {
 }
 
 enum Opened {
-    Frozen(Session),
+    Frozen(Box<Session>),
     Live(Held),
 }
 

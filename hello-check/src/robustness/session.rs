@@ -59,9 +59,7 @@ impl Ending {
             WsError::Io(error) if matches!(error.kind(), ConnectionReset | ConnectionAborted) => {
                 Ending::Reset
             }
-            WsError::Io(error) if matches!(error.kind(), BrokenPipe | UnexpectedEof) => {
-                Ending::Eof
-            }
+            WsError::Io(error) if matches!(error.kind(), BrokenPipe | UnexpectedEof) => Ending::Eof,
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
             | WsError::ConnectionClosed
             | WsError::AlreadyClosed => Ending::Eof,
@@ -102,7 +100,9 @@ impl Robustness {
             let hello = V1::Hello {
                 client_language: defaults::LANGUAGE_TAG.to_owned(),
             };
-            session.send(Message::Binary(v1::encode(&hello).into())).await?;
+            session
+                .send(Message::Binary(v1::encode(&hello).into()))
+                .await?;
             let deadline = Instant::now() + self.config.timeout;
             loop {
                 match session.next_v1(deadline, "BONJOUR").await? {
@@ -245,7 +245,9 @@ impl Session {
                             error.status, error.error
                         ));
                     }
-                    Err(error) => return Err(format!("the server sent something unusable: {error}")),
+                    Err(error) => {
+                        return Err(format!("the server sent something unusable: {error}"));
+                    }
                 },
                 Dialect::V1 => match v1::decode(&message) {
                     Ok(V1::EchoResponse { results, .. }) => {
