@@ -166,7 +166,11 @@ judge() {
     pid=$!
     started+=("$pid")
     if ! wait_for_line "$log" 'listening on ws://' "$start_timeout" "$pid"; then
-        echo "    did not start within ${start_timeout}s (log: logs/server-$impl-$dialect.log)"
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "    did not start within ${start_timeout}s (log: logs/server-$impl-$dialect.log)"
+        else
+            echo "    exited before listening: $(head -n1 "$log") (log: logs/server-$impl-$dialect.log)"
+        fi
         stop "$pid"
         return
     fi
