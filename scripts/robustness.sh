@@ -64,10 +64,10 @@ done
 # keeps every case (a few clients of each kind), with short timers so that the evictions come
 # in seconds; the full scale is the suite's defaults.
 if [[ "$scale" == ci ]]; then
-    settings=(--ping-interval 1s --pong-timeout 1s --handshake-timeout 2s --max-connections 300
+    settings=(--ping-interval 2s --pong-timeout 2s --handshake-timeout 2s --max-connections 300
         --max-message-size 1048576)
     counts=(--oversize-clients 4 --slowloris-connections 100 --non-readers 20
-        --non-reader-requests 2000 --write-time 2s --ping-flood 10000 --frozen-sessions 50
+        --non-reader-requests 20000 --write-time 5s --ping-flood 10000 --frozen-sessions 50
         --frozen-stopped 10 --garbage-connections 5)
     run_timeout=300
 else
@@ -79,7 +79,7 @@ fi
 kiss=(--kiss-interval 500ms)
 # The Rust server takes its v1 timers; a peer runs with the defaults, which the suite assumes
 # when it is told nothing.
-rust_v1=(--v1-ping-interval 500ms --v1-session-timeout 3s)
+rust_v1=(--v1-ping-interval 500ms --v1-session-timeout 2s)
 start_timeout=60 # seconds for a server to print its listening line
 
 target="${CARGO_TARGET_DIR:-$root/target}"

@@ -69,13 +69,16 @@ impl Robustness {
                 Err(why) => not_opened.push(why),
             }
         }
+        // Requests of 1 KiB, so that the answers fill the sockets' buffers and the server must
+        // hold them back, or hold them.
+        let data = format!("I write and never read {}", "x".repeat(1000));
         let writing_ends = Instant::now() + scale.write_time;
         let bound = self.config.eviction_bound();
         let stop = CancellationToken::new();
         let pressure = async {
             let written = join_all(sessions.iter_mut().map(|(session, _)| {
                 write_without_reading(session, requests, writing_ends, |id, session| {
-                    session.request(id, "I write and never read")
+                    session.request(id, &data)
                 })
             }))
             .await;
