@@ -32,8 +32,8 @@ use uuid::Uuid;
 
 // Short intervals, and a slack long against a busy machine: no fake's fault is a matter of
 // lateness, so the slack hides none.
-const PING: Duration = Duration::from_millis(400);
-const PONG: Duration = Duration::from_millis(400);
+const PING: Duration = Duration::from_millis(800);
+const PONG: Duration = Duration::from_millis(800);
 const HANDSHAKE: Duration = Duration::from_millis(600);
 const CLOSE: Duration = Duration::from_millis(300);
 const SLACK: Duration = Duration::from_secs(1);
