@@ -85,8 +85,12 @@ impl Robustness {
         let (opcode, mut bytes) = request_bytes(&session, 9, &data);
         bytes.truncate(total);
         let fragments = split(&bytes, size);
-        let sent = send_fragments(&mut session, opcode, &fragments, false).await;
-        let deadline = Instant::now() + self.config.timeout + self.config.close_timeout;
+        let bound = self.config.timeout + self.config.close_timeout;
+        let sending = send_fragments(&mut session, opcode, &fragments, false);
+        let sent = tokio::time::timeout(bound, sending)
+            .await
+            .unwrap_or_else(|_| Err(format!("the write did not finish within {}", human(bound))));
+        let deadline = Instant::now() + bound;
         let ending = session.ending(deadline).await;
         let seen = format!(
             "{} fragments of {size} bytes, {total} in all (limit {limit}): the session ended with {ending}{}",

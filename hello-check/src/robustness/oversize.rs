@@ -114,8 +114,16 @@ impl Robustness {
     /// and what cut the write short if anything did.
     async fn write_oversize(&self, message: Message) -> Result<(Ending, Option<String>), String> {
         let mut session = self.open().await?;
-        let cut = session.send(message).await.err();
-        let deadline = Instant::now() + self.config.timeout + self.config.close_timeout;
+        // A server that neither reads nor closes would hold the write forever.
+        let bound = self.config.timeout + self.config.close_timeout;
+        let cut = match tokio::time::timeout(bound, session.send(message)).await {
+            Ok(sent) => sent.err(),
+            Err(_) => Some(format!(
+                "the write did not finish within {}",
+                super::human(bound)
+            )),
+        };
+        let deadline = Instant::now() + bound;
         Ok((session.ending(deadline).await, cut))
     }
 }
