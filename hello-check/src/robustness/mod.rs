@@ -176,7 +176,7 @@ impl Case for RobustnessCase {
                 "of N connections (1,000) that each send half a handshake request, every one established is dropped after the handshake timeout (not before it - slack, by it + slack), while a normal session is served; those never established are counted apart"
             }
             RobustnessCase::NonReaders => {
-                "N clients (200) each write up to M Echo requests (20,000) for at most the write time (10 s) and never read: a normal client is served meanwhile, the server's memory grows by at most the bound (256 MiB), and every non-reader is evicted (Close 1008 or a reset) by ping interval + pong timeout + slack + close timeout"
+                "N clients (200) each write up to M Echo requests of 1 KiB (20,000) for at most the write time (10 s) and never read: a normal client is served meanwhile, the server's memory grows by at most the bound (256 MiB), and every non-reader is evicted (Close 1008 or a reset) by ping interval + pong timeout + slack + close timeout"
             }
             RobustnessCase::PingFlood => {
                 "one client sends N WebSocket Pings (100,000) without reading: a normal client is served meanwhile and afterwards, and the server's memory grows by at most the bound"
