@@ -11,6 +11,8 @@
 //! - [`report`]: what a run reports: lines, `N passed, N failed`, JSON, JUnit XML.
 //! - [`cli`]: the command-line flow both suites share: `--list`, `--only`, `--skip`,
 //!   `--dialect`, `--report`, `--junit`, and the verdict as the exit status.
+//! - [`robustness`]: judges whether a server survives hostile clients (`hello-client
+//!   robustness`), one file per group of cases.
 //! - [`bench`]: the load generator (`hello-client bench`).
 
 pub mod bench;
@@ -18,9 +20,11 @@ pub mod case;
 pub mod cli;
 pub mod client_suite;
 pub mod report;
+pub mod robustness;
 pub mod server_suite;
 
 pub use case::{Case, Dialect, select};
 pub use client_suite::{ClientCase, ClientSuiteConfig, run_client_suite};
 pub use report::{CaseResult, Finding, Report, Verdict};
+pub use robustness::{RobustnessCase, RobustnessConfig, run_robustness_suite};
 pub use server_suite::{ServerCase, ServerSuiteConfig, run_server_suite};

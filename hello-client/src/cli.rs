@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use hello_check::ServerSuiteConfig;
 use hello_check::bench::{BenchTarget, EchoLoad, IdleLoad, Stop};
 use hello_check::cli::SuiteArgs;
+use hello_check::robustness::{MAX_MEMORY_GROWTH, RobustnessConfig, Scale};
 use hello_client::config::{generated_name, url_from_parts};
 use hello_client::{Backoff, ClientConfig, TlsSettings};
 use hello_net::process::Failure;
@@ -35,6 +36,8 @@ const BENCH_DURATION: Duration = Duration::from_secs(10);
 ///   hello-client --dialect v1 --duration 12s      the ecosystem's binary v1: HELLO, Echo, RANDOM_NUMBER, DISCONNECT
 ///
 ///   hello-client check --url ws://127.0.0.1:9898/ws --junit report.xml     judge a server
+///
+///   hello-client robustness --url ws://127.0.0.1:9898/ws --server-pid 4242  see it survive hostile clients
 #[derive(Debug, Parser)]
 #[command(version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -62,6 +65,17 @@ pub enum Command {
     /// thousand sessions from 127.0.0.1 to 127.0.0.8. `--dialect v1` loads the same way in the
     /// binary dialect.
     Bench(BenchArgs),
+    /// Judge whether a server, in any language, survives hostile clients (PROTOCOL.md section
+    /// 13): oversize messages, half handshakes, clients that never read, Ping floods,
+    /// fragments, garbage, frozen clients, the connection limit. One line per case with its
+    /// figures, then `N passed, N failed`; exit status 1 on any failure.
+    ///
+    /// Give the server's settings with the flags it was started with, and its pid when it runs
+    /// on this host, so its memory is measured: `hello-client robustness --url
+    /// ws://127.0.0.1:9898/ws --ping-interval 1s --pong-timeout 1s --handshake-timeout 2s
+    /// --max-connections 300 --server-pid 4242`. The counts default to the full scale;
+    /// `scripts/robustness.sh --ci` runs a reduced one.
+    Robustness(RobustnessArgs),
 }
 
 /// Where the server is, and how to trust it.
@@ -322,6 +336,140 @@ impl CheckArgs {
             timeout: self.server.timeout.into(),
             max_message_size: self.max_message_size,
             tls: self.server.tls(),
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RobustnessArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// The server's pong timeout.
+    #[arg(long, env = "WS_PONG_TIMEOUT", default_value_t = defaults::PONG_TIMEOUT.into())]
+    pong_timeout: humantime::Duration,
+    /// The server's handshake timeout.
+    #[arg(long, env = "WS_HANDSHAKE_TIMEOUT", default_value_t = defaults::HANDSHAKE_TIMEOUT.into())]
+    handshake_timeout: humantime::Duration,
+    /// The server's close timeout: how long it waits for a client to take its Close.
+    #[arg(long, default_value_t = defaults::CLOSE_TIMEOUT.into())]
+    close_timeout: humantime::Duration,
+    /// The server's connection limit.
+    #[arg(long, env = "WS_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// The server's message limit, in bytes.
+    #[arg(long, env = "WS_MAX_MESSAGE_SIZE", default_value_t = defaults::MAX_MESSAGE_SIZE)]
+    max_message_size: usize,
+    /// The server's v1 session timeout: how long a v1 session lives without a matching PONG.
+    #[arg(long, env = "WS_V1_SESSION_TIMEOUT", default_value_t = defaults::V1_SESSION_TIMEOUT.into())]
+    v1_session_timeout: humantime::Duration,
+    /// How late (or early) a timed event may be and still pass.
+    #[arg(long, default_value_t = defaults::CHECK_SLACK.into())]
+    slack: humantime::Duration,
+    /// The server's process id, when it runs on this host: its memory is measured (VmRSS),
+    /// and the machine's TCP memory reported.
+    #[arg(long, value_name = "PID")]
+    server_pid: Option<u32>,
+    /// The most the server's resident memory may grow while it is pressed, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_MEMORY_GROWTH)]
+    max_memory_growth: u64,
+    /// oversize-delivered: clients per size (8 MiB, then 2 MiB).
+    #[arg(long, value_name = "N", default_value_t = Scale::default().oversize_clients)]
+    oversize_clients: usize,
+    /// slowloris: connections that send half a handshake.
+    #[arg(long, value_name = "N", default_value_t = Scale::default().slowloris_connections)]
+    slowloris_connections: usize,
+    /// non-readers: clients that write and never read.
+    #[arg(long, value_name = "N", default_value_t = Scale::default().non_readers)]
+    non_readers: usize,
+    /// non-readers: Echo requests each writes at most.
+    #[arg(long, value_name = "M", default_value_t = Scale::default().non_reader_requests)]
+    non_reader_requests: usize,
+    /// non-readers and ping-flood: how long each writes at most.
+    #[arg(long, default_value_t = Scale::default().write_time.into())]
+    write_time: humantime::Duration,
+    /// ping-flood: Pings sent without reading.
+    #[arg(long, value_name = "N", default_value_t = Scale::default().ping_flood)]
+    ping_flood: usize,
+    /// frozen-clients: sessions in all.
+    #[arg(long, value_name = "N", default_value_t = Scale::default().frozen_sessions)]
+    frozen_sessions: usize,
+    /// frozen-clients: of them, those that stop reading.
+    #[arg(long, value_name = "F", default_value_t = Scale::default().frozen_stopped)]
+    frozen_stopped: usize,
+    /// garbage-handshake: connections that send random bytes instead of a handshake.
+    #[arg(long, value_name = "N", default_value_t = Scale::default().garbage_connections)]
+    garbage_connections: usize,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+}
+
+impl RobustnessArgs {
+    /// The suite's settings.
+    ///
+    /// # Errors
+    /// A usage error for zero durations or counts, or more frozen sessions than sessions.
+    pub fn suite_config(&self) -> Result<RobustnessConfig, Failure> {
+        self.server.refuse_zero_durations()?;
+        let durations = [
+            self.pong_timeout,
+            self.handshake_timeout,
+            self.close_timeout,
+            self.v1_session_timeout,
+            self.write_time,
+            self.server.v1_ping_interval,
+        ];
+        let counts = [
+            self.max_connections,
+            self.max_message_size,
+            self.oversize_clients,
+            self.slowloris_connections,
+            self.non_readers,
+            self.non_reader_requests,
+            self.ping_flood,
+            self.frozen_sessions,
+            self.frozen_stopped,
+            self.garbage_connections,
+        ];
+        if durations.iter().any(|d| d.is_zero()) || counts.contains(&0) {
+            return Err(Failure::Usage(
+                "durations must be longer than zero, and counts at least 1".into(),
+            ));
+        }
+        if self.frozen_stopped > self.frozen_sessions {
+            return Err(Failure::Usage(
+                "--frozen-stopped cannot exceed --frozen-sessions".into(),
+            ));
+        }
+        Ok(RobustnessConfig {
+            url: self.server.url(),
+            dialect: self.suite.dialect,
+            ping_interval: self.server.ping_interval.into(),
+            pong_timeout: self.pong_timeout.into(),
+            handshake_timeout: self.handshake_timeout.into(),
+            close_timeout: self.close_timeout.into(),
+            max_connections: self.max_connections,
+            max_message_size: self.max_message_size,
+            v1: v1::Timings {
+                ping_interval: self.server.v1_ping_interval.into(),
+                session_timeout: self.v1_session_timeout.into(),
+                ..v1::Timings::default()
+            },
+            slack: self.slack.into(),
+            timeout: self.server.timeout.into(),
+            tls: self.server.tls(),
+            server_pid: self.server_pid,
+            max_memory_growth: self.max_memory_growth,
+            scale: Scale {
+                oversize_clients: self.oversize_clients,
+                slowloris_connections: self.slowloris_connections,
+                non_readers: self.non_readers,
+                non_reader_requests: self.non_reader_requests,
+                write_time: self.write_time.into(),
+                ping_flood: self.ping_flood,
+                frozen_sessions: self.frozen_sessions,
+                frozen_stopped: self.frozen_stopped,
+                garbage_connections: self.garbage_connections,
+            },
         })
     }
 }

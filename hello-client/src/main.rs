@@ -1,5 +1,5 @@
-//! `hello-client`: parses the command line ([`cli`]), then runs the client, the server suite or
-//! the load generator; [`exit_status`] turns the result into the exit status.
+//! `hello-client`: parses the command line ([`cli`]), then runs the client, the server suite, the
+//! robustness suite or the load generator; [`exit_status`] turns the result into the exit status.
 
 mod cli;
 
@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hello_check::bench::{self, bench_echo, bench_idle, progress_bar};
-use hello_check::{ServerCase, run_server_suite};
+use hello_check::{RobustnessCase, ServerCase, run_robustness_suite, run_server_suite};
 use hello_net::process::{Failure, exit_status, init_logging, shutdown_signal};
 use serde::Serialize;
 
-use cli::{BenchArgs, BenchPlan, CheckArgs, Cli, Command, RunArgs};
+use cli::{BenchArgs, BenchPlan, CheckArgs, Cli, Command, RobustnessArgs, RunArgs};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -19,6 +19,9 @@ async fn main() -> ExitCode {
     match cli.command {
         Some(Command::Check(args)) => exit_status("hello-client check", check(args).await),
         Some(Command::Bench(args)) => exit_status("hello-client bench", bench(args).await),
+        Some(Command::Robustness(args)) => {
+            exit_status("hello-client robustness", robustness(args).await)
+        }
         None => exit_status("hello-client", run(cli.run).await),
     }
 }
@@ -53,6 +56,26 @@ async fn check(args: CheckArgs) -> Result<(), Failure> {
         cases.len()
     );
     let report = run_server_suite(&config, &cases, |result| println!("{}", result.line())).await;
+    args.suite.finish(&report)
+}
+
+async fn robustness(args: RobustnessArgs) -> Result<(), Failure> {
+    if args.suite.list {
+        print!("{}", args.suite.list::<RobustnessCase>());
+        return Ok(());
+    }
+    let cases = args.suite.cases::<RobustnessCase>()?;
+    let config = args.suite_config()?;
+    init_logging("warn");
+    let open_files = bench::raise_open_files_limit();
+    println!(
+        "judging how the server at {} survives hostile clients ({} cases, {} open files allowed)",
+        config.url,
+        cases.len(),
+        open_files
+    );
+    let report =
+        run_robustness_suite(&config, &cases, |result| println!("{}", result.line())).await;
     args.suite.finish(&report)
 }
 
