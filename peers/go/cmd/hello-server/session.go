@@ -44,7 +44,7 @@ type session struct {
 	pending []outgoing
 	pongs   chan struct{} // a WebSocket Pong arrived
 
-	closing    chan struct{} // closed when the server closes: the reader then lingers
+	closing    chan struct{} // closed when the session ends: the reader then lingers, or stops
 	readerDone chan struct{}
 	readEnd    error // why reading ended; read once readerDone is closed
 	writerDone chan struct{}
@@ -229,9 +229,11 @@ func (s *session) offer(message outgoing) {
 	}
 }
 
-// finish ends a session whose connection the client closed or lost.
+// finish ends a session whose connection the client closed or lost. The
+// reader, if it is still waiting to hand something over, gives up.
 func (s *session) finish(reason string) {
 	s.logEnd(reason)
+	close(s.closing)
 	s.conn.Close()
 }
 
