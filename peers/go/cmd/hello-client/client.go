@@ -15,41 +15,45 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
-
-	"hello-websocket/peers/go/internal/platform"
-	"hello-websocket/peers/go/internal/protocol"
 )
 
 // maxServerMessage is the largest message the client reads: at least four
 // times the server's default limit, since an Echo response wraps the data.
 const maxServerMessage = 8 << 20
 
-// closeGrace is how long the client waits for the server's Close.
+// closeGrace is how long the JSON client waits for the server's Close.
 const closeGrace = 2 * time.Second
 
 // greetings are the Echo requests' data, taken in turn.
 var greetings = []string{"Hello", "Bonjour", "Hola", "こんにちは", "Ciao", "안녕하세요", "你好"}
 
-// client is one run: a session with the server and what came of it.
+// client is one run: a session with the server and what came of it. What
+// differs between the dialects is in json_client.go and v1_client.go.
 type client struct {
-	cfg          config
-	conn         *websocket.Conn
-	started      time.Time
-	kissResponse []byte
-	replies      chan []byte   // Kiss responses for the writer
-	progress     chan struct{} // an Echo answer arrived
-	allAnswered  chan struct{} // closed when no Echo request is pending
-	done         chan struct{} // closed when the run ends
-	lastPing     atomic.Int64  // nanoseconds after started
+	cfg         config
+	conn        *websocket.Conn
+	started     time.Time
+	opening     [][]byte      // sent first, in order: the Echo requests (v1: after HELLO)
+	replies     chan reply    // answers to the server's requests, for the writer
+	progress    chan struct{} // an Echo answer arrived
+	allAnswered chan struct{} // closed when no Echo request is pending
+	done        chan struct{} // closed when the writer is to stop
+	writerDone  chan struct{}
+	lastPing    atomic.Int64 // nanoseconds after started
 
 	mu             sync.Mutex
 	pending        map[uint64]string // Echo request id -> data
 	kissesAnswered int
 	faults         int
+	v1             v1State
+}
+
+// reply is a message for the writer; a Kiss response is counted once sent.
+type reply struct {
+	data   []byte
+	isKiss bool
 }
 
 func run(cfg config) int {
@@ -61,20 +65,16 @@ func run(cfg config) int {
 		fmt.Fprintf(os.Stderr, "error: cannot connect to %s: %v\n", cfg.url, err)
 		return 1
 	}
-	kissResponse, err := protocol.Encode(platform.ClientFacts())
-	if err != nil {
-		panic(err) // three strings always encode
-	}
 	c := &client{
-		cfg:          cfg,
-		conn:         conn,
-		started:      time.Now(),
-		kissResponse: kissResponse,
-		replies:      make(chan []byte, 8),
-		progress:     make(chan struct{}, 1),
-		allAnswered:  make(chan struct{}),
-		done:         make(chan struct{}),
-		pending:      make(map[uint64]string, cfg.count),
+		cfg:         cfg,
+		conn:        conn,
+		started:     time.Now(),
+		replies:     make(chan reply, 16),
+		progress:    make(chan struct{}, 1),
+		allAnswered: make(chan struct{}),
+		done:        make(chan struct{}),
+		writerDone:  make(chan struct{}),
+		pending:     make(map[uint64]string, cfg.count),
 	}
 	for id := 1; id <= cfg.count; id++ {
 		c.pending[uint64(id)] = greetings[(id-1)%len(greetings)]
@@ -82,8 +82,15 @@ func run(cfg config) int {
 	if cfg.count == 0 {
 		close(c.allAnswered)
 	}
+	if c.speaksV1() {
+		c.opening = c.v1Opening()
+	} else {
+		c.opening = c.jsonOpening()
+	}
 	return c.run(signals)
 }
+
+func (c *client) speaksV1() bool { return c.cfg.dialect == dialectV1 }
 
 func dial(ctx context.Context, cfg config) (*websocket.Conn, error) {
 	dialer := websocket.Dialer{HandshakeTimeout: cfg.timeout}
@@ -100,6 +107,9 @@ func dial(ctx context.Context, cfg config) (*websocket.Conn, error) {
 	}
 	// Literal keys, so that the headers go out spelled as given.
 	header := http.Header{"WhoAmI": {cfg.name}}
+	if cfg.dialect == dialectV1 {
+		header["userId"] = []string{cfg.name}
+	}
 	for _, h := range cfg.headers {
 		header[h[0]] = append(header[h[0]], h[1])
 	}
@@ -113,7 +123,7 @@ func dial(ctx context.Context, cfg config) (*websocket.Conn, error) {
 		}
 		return nil, err
 	}
-	fmt.Printf("connected to %s as %s\n", cfg.url, cfg.name)
+	fmt.Printf("connected to %s as %s (%s)\n", cfg.url, cfg.name, cfg.dialect)
 	for _, name := range []string{"SVR", "X-Session-Id"} {
 		value := response.Header.Get(name)
 		if value == "" {
@@ -141,8 +151,19 @@ func (c *client) run(signals context.Context) int {
 		durationOver = time.After(c.cfg.duration)
 	}
 	answerTimeout := time.NewTimer(c.cfg.timeout)
-	silenceCheck := time.NewTicker(c.cfg.pingInterval)
-	defer silenceCheck.Stop()
+	// The JSON server Pings; a v1 server sends no WebSocket Pings.
+	var silenceChecks <-chan time.Time
+	if !c.speaksV1() {
+		silenceCheck := time.NewTicker(c.cfg.pingInterval)
+		defer silenceCheck.Stop()
+		silenceChecks = silenceCheck.C
+	}
+	var randomNumbers <-chan time.Time
+	if c.speaksV1() {
+		randomTicker := time.NewTicker(c.cfg.randomEvery)
+		defer randomTicker.Stop()
+		randomNumbers = randomTicker.C
+	}
 	allAnswered := c.allAnswered
 	answered, warnedSilence := false, false
 
@@ -174,7 +195,9 @@ func (c *client) run(signals context.Context) int {
 		case err := <-readDone:
 			c.connectionEnded(err)
 			return c.report()
-		case <-silenceCheck.C:
+		case <-randomNumbers:
+			c.sendRandomNumber()
+		case <-silenceChecks:
 			silentFor := time.Since(c.started) - time.Duration(c.lastPing.Load())
 			silent := silentFor > 3*c.cfg.pingInterval
 			if silent && !warnedSilence {
@@ -185,24 +208,49 @@ func (c *client) run(signals context.Context) int {
 	}
 }
 
-// closeAndReport sends Close 1000, waits briefly for the server's Close and
-// reports the run.
+// closeAndReport ends the session as the dialect says and reports the run.
 func (c *client) closeAndReport(readDone <-chan error) int {
-	close(c.done)
+	if c.speaksV1() {
+		c.disconnect(readDone)
+	} else {
+		c.closeJSON(readDone)
+	}
+	c.conn.Close()
+	return c.report()
+}
+
+// closeJSON sends Close 1000 and waits briefly for the server's Close.
+func (c *client) closeJSON(readDone <-chan error) {
+	c.stopWriter() // a Close may be written beside a stuck writer
 	c.conn.WriteControl(websocket.CloseMessage,
 		websocket.FormatCloseMessage(websocket.CloseNormalClosure, "done"),
 		time.Now().Add(closeGrace))
 	select {
 	case err := <-readDone:
-		var closeErr *websocket.CloseError
-		if errors.As(err, &closeErr) {
-			fmt.Printf("closed: %d %s\n", closeErr.Code, closeErr.Text)
-		}
+		printClose(err)
 	case <-time.After(closeGrace):
 		fmt.Println("closed: the server did not answer the Close")
 	}
-	c.conn.Close()
-	return c.report()
+}
+
+// stopWriter stops the writer and waits for it, for at most --timeout. It
+// returns false when the writer is still stuck in a write, so that the caller
+// must not write.
+func (c *client) stopWriter() bool {
+	close(c.done)
+	select {
+	case <-c.writerDone:
+		return true
+	case <-time.After(c.cfg.timeout):
+		return false
+	}
+}
+
+func printClose(err error) {
+	var closeErr *websocket.CloseError
+	if errors.As(err, &closeErr) {
+		fmt.Printf("closed: %d %s\n", closeErr.Code, closeErr.Text)
+	}
 }
 
 // connectionEnded reports a connection the server closed or lost before the
@@ -225,6 +273,10 @@ func (c *client) report() int {
 	answered := c.cfg.count - len(c.pending)
 	fmt.Printf("result: %d/%d Echo answers, %d Kiss requests answered, %d faults\n",
 		answered, c.cfg.count, c.kissesAnswered, c.faults)
+	if c.speaksV1() {
+		fmt.Printf("result: %d RANDOM_NUMBERs sent, %d HASH_RESPONSEs right, %d unanswered\n",
+			c.v1.randomSent, c.v1.hashesRight, len(c.v1.hashes))
+	}
 	switch {
 	case c.faults > 0, len(c.pending) > 0:
 		return 1
@@ -241,100 +293,72 @@ func (c *client) readLoop() error {
 		if err != nil {
 			return err
 		}
-		if kind == websocket.TextMessage && !utf8.Valid(data) {
-			c.fault("the server sent a text message that is not valid UTF-8")
-			continue
+		if c.speaksV1() {
+			c.handleV1(kind, data)
+		} else {
+			c.handleJSON(kind, data)
 		}
-		c.handle(data)
 	}
 }
 
-// writeLoop sends the Echo requests, all at once, and the Kiss responses.
+// writeLoop sends the opening messages, all at once, and the replies, which
+// go first so that they stay prompt.
 func (c *client) writeLoop() {
-	id := 1
+	defer close(c.writerDone)
+	opening := c.opening
 	for {
-		if id <= c.cfg.count {
-			// Kiss responses go first, so that they stay prompt.
+		if len(opening) > 0 {
 			select {
 			case <-c.done:
 				return
-			case reply := <-c.replies:
-				c.writeKissResponse(reply)
+			case r := <-c.replies:
+				c.writeReply(r)
 				continue
 			default:
 			}
-			request := protocol.EchoRequest{ID: uint64(id), Data: c.pendingData(uint64(id)), Meta: protocol.LanguageTag}
-			encoded, err := protocol.Encode(request)
-			if err != nil {
-				panic(err) // an Echo request always encodes
-			}
-			c.write(encoded)
-			id++
+			c.write(opening[0])
+			opening = opening[1:]
 			continue
 		}
 		select {
 		case <-c.done:
 			return
-		case reply := <-c.replies:
-			c.writeKissResponse(reply)
+		case r := <-c.replies:
+			c.writeReply(r)
 		}
 	}
 }
 
-// write sends a message; an error means the connection is gone, which the
-// read loop reports.
+// write sends a message in the dialect's kind; an error means the connection
+// is gone, which the read loop reports.
 func (c *client) write(message []byte) error {
-	return c.conn.WriteMessage(websocket.TextMessage, message)
+	kind := websocket.TextMessage
+	if c.speaksV1() {
+		kind = websocket.BinaryMessage
+	}
+	return c.conn.WriteMessage(kind, message)
 }
 
-// writeKissResponse sends a Kiss response and counts it as answered.
-func (c *client) writeKissResponse(reply []byte) {
-	if c.write(reply) == nil {
+// writeReply sends a reply and counts a Kiss response as answered.
+func (c *client) writeReply(r reply) {
+	if c.write(r.data) == nil && r.isKiss {
 		c.mu.Lock()
 		c.kissesAnswered++
 		c.mu.Unlock()
 	}
 }
 
-func (c *client) handle(data []byte) {
-	message, err := protocol.DecodeFromServer(data)
-	if err != nil {
-		c.fault("unusable message from the server: %v", err)
-		return
-	}
-	switch message := message.(type) {
-	case protocol.EchoResponse:
-		c.checkEchoAnswer(message.Results[0])
-	case protocol.ErrorResponse:
-		c.fault("the server answered with an error (status %d): %s", message.Status, message.Error)
-	case protocol.KissRequest:
-		fmt.Printf("kiss os_name=%q os_version=%q os_release=%q os_architecture=%q\n",
-			message.OSName, message.OSVersion, message.OSRelease, message.OSArchitecture)
-		select {
-		case c.replies <- c.kissResponse:
-		case <-c.done:
-		}
+// queueReply hands a reply to the writer, unless the run is ending.
+func (c *client) queueReply(r reply) {
+	select {
+	case c.replies <- r:
+	case <-c.done:
 	}
 }
 
-func (c *client) checkEchoAnswer(result protocol.EchoResult) {
-	kv := result.KV
-	fmt.Printf("echo id=%d idx=%s data=%q meta=%s kv.id=%s\n", result.ID, kv.Idx, kv.Data, kv.Meta, kv.ID)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	data, pending := c.pending[result.ID]
-	switch {
-	case !pending:
-		c.faultLocked("Echo answer for id %d, which is not pending", result.ID)
-		return
-	case kv.Idx != strconv.FormatUint(result.ID, 10):
-		c.faultLocked("Echo answer for id %d has idx %q", result.ID, kv.Idx)
-	case kv.Data != data:
-		c.faultLocked("Echo answer for id %d has data %q, sent %q", result.ID, kv.Data, data)
-	case !isUUIDv4(kv.ID):
-		c.faultLocked("Echo answer for id %d has kv.id %q, not a UUID v4", result.ID, kv.ID)
-	}
-	delete(c.pending, result.ID)
+// answeredEcho marks a pending Echo request answered; c.mu is held.
+func (c *client) answeredEcho(id uint64) {
+	delete(c.pending, id)
 	select {
 	case c.progress <- struct{}{}:
 	default:
@@ -373,9 +397,4 @@ func (c *client) fault(format string, args ...any) {
 func (c *client) faultLocked(format string, args ...any) {
 	c.faults++
 	fmt.Fprintf(os.Stderr, "fault: "+format+"\n", args...)
-}
-
-func isUUIDv4(text string) bool {
-	id, err := uuid.Parse(text)
-	return err == nil && id.Version() == 4 && text == id.String()
 }

@@ -25,7 +25,15 @@ type config struct {
 	name         string
 	headers      headerFlags
 	pingInterval time.Duration
+	dialect      string // json or v1
+	randomEvery  time.Duration
 }
+
+// The dialects the client speaks.
+const (
+	dialectJSON = "json"
+	dialectV1   = "v1"
+)
 
 // headerFlags collects the repeatable -H 'Name: value' flag.
 type headerFlags [][2]string
@@ -56,10 +64,13 @@ func parseConfig() config {
 	flag.IntVar(&cfg.count, "count", 3, "how many Echo requests to send, all in flight together")
 	flag.DurationVar(&cfg.duration, "duration", 0, "how long to stay connected before closing (default: until SIGINT or SIGTERM)")
 	flag.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "how long to wait for the connection and for each answer")
-	flag.StringVar(&cfg.name, "name", "go-client-"+uuid.NewString()[:4], "sent as the WhoAmI header")
+	flag.StringVar(&cfg.name, "name", "go-client-"+uuid.NewString()[:4], "sent as the WhoAmI header (and, in v1, as userId)")
 	flag.Var(&cfg.headers, "H", "an extra handshake header 'Name: value'; repeatable")
 	flag.DurationVar(&cfg.pingInterval, "ping-interval", cli.EnvDuration("WS_PING_INTERVAL", 10*time.Second),
 		"the server's ping interval: no Ping for three of them is reported")
+	flag.StringVar(&cfg.dialect, "dialect", dialectJSON, "json, or v1 for the binary dialect")
+	flag.DurationVar(&cfg.randomEvery, "random-interval", cli.EnvDuration("WS_RANDOM_INTERVAL", 5*time.Second),
+		"v1 only: how often to send a RANDOM_NUMBER")
 	flag.Parse()
 
 	durationGiven := false
@@ -74,8 +85,10 @@ func parseConfig() config {
 		cli.Fail("--count must not be negative")
 	case durationGiven && cfg.duration <= 0:
 		cli.Fail("--duration must be positive")
-	case cfg.timeout <= 0, cfg.pingInterval <= 0:
-		cli.Fail("--timeout and --ping-interval must be positive")
+	case cfg.timeout <= 0, cfg.pingInterval <= 0, cfg.randomEvery <= 0:
+		cli.Fail("--timeout, --ping-interval and --random-interval must be positive")
+	case cfg.dialect != dialectJSON && cfg.dialect != dialectV1:
+		cli.Fail("--dialect %q is neither json nor v1", cfg.dialect)
 	}
 	return cfg
 }

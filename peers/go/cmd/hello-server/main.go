@@ -34,8 +34,26 @@ type config struct {
 	kissInterval     time.Duration
 	handshakeTimeout time.Duration
 	maxMessageSize   int64
-	maxSessions      int
+	maxConnections   int
+	closeTimeout     time.Duration
+	dialect          string // auto, json or v1
+	v1               v1Timers
 }
+
+// v1Timers are the timers of a v1 session (PROTOCOL.md, section 12.3).
+type v1Timers struct {
+	pingInterval   time.Duration
+	sessionTimeout time.Duration
+	timeInterval   time.Duration
+	kissInterval   time.Duration
+}
+
+// The dialects a server may be pinned to, or auto.
+const (
+	dialectAuto = "auto"
+	dialectJSON = "json"
+	dialectV1   = "v1"
+)
 
 func parseConfig() config {
 	var cfg config
@@ -50,7 +68,13 @@ func parseConfig() config {
 	flag.DurationVar(&cfg.kissInterval, "kiss-interval", cli.EnvDuration("WS_KISS_INTERVAL", 5*time.Second), "how often to send each session a Kiss request")
 	flag.DurationVar(&cfg.handshakeTimeout, "handshake-timeout", cli.EnvDuration("WS_HANDSHAKE_TIMEOUT", 10*time.Second), "how long a connection may take to complete its handshake")
 	flag.Int64Var(&cfg.maxMessageSize, "max-message-size", cli.EnvInt("WS_MAX_MESSAGE_SIZE", 1<<20), "largest message accepted, in bytes")
-	flag.IntVar(&cfg.maxSessions, "max-sessions", 1000, "sessions served at once; more are answered 503")
+	flag.IntVar(&cfg.maxConnections, "max-connections", 10000, "connections served at once, counted from accept; more handshakes are answered 503")
+	flag.DurationVar(&cfg.closeTimeout, "close-timeout", 2*time.Second, "how long a closing session waits for the client's Close")
+	flag.StringVar(&cfg.dialect, "dialect", cli.EnvString("WS_DIALECT", dialectAuto), "auto tells JSON and v1 apart per session; json or v1 pins every session to one")
+	flag.DurationVar(&cfg.v1.pingInterval, "v1-ping-interval", cli.EnvDuration("WS_V1_PING_INTERVAL", time.Second), "how often a v1 session gets a PING")
+	flag.DurationVar(&cfg.v1.sessionTimeout, "v1-session-timeout", cli.EnvDuration("WS_V1_SESSION_TIMEOUT", time.Minute), "how long a v1 session lives without a matching PONG")
+	flag.DurationVar(&cfg.v1.timeInterval, "v1-time-interval", cli.EnvDuration("WS_V1_TIME_INTERVAL", 5*time.Second), "how often a v1 session gets a TIME_NOTIFICATION")
+	flag.DurationVar(&cfg.v1.kissInterval, "v1-kiss-interval", cli.EnvDuration("WS_V1_KISS_INTERVAL", 5*time.Second), "how often a v1 session gets a KISS_REQUEST")
 	flag.Parse()
 
 	switch {
@@ -62,14 +86,20 @@ func parseConfig() config {
 		cli.Fail("--tls-port %d is not a port number", cfg.tlsPort)
 	case !strings.HasPrefix(cfg.path, "/"):
 		cli.Fail("--path %q must start with /", cfg.path)
-	case cfg.pingInterval <= 0, cfg.pongTimeout <= 0, cfg.kissInterval <= 0, cfg.handshakeTimeout <= 0:
+	case cfg.pingInterval <= 0, cfg.pongTimeout <= 0, cfg.kissInterval <= 0, cfg.handshakeTimeout <= 0,
+		cfg.closeTimeout <= 0, cfg.v1.pingInterval <= 0, cfg.v1.sessionTimeout <= 0,
+		cfg.v1.timeInterval <= 0, cfg.v1.kissInterval <= 0:
 		cli.Fail("intervals and timeouts must be positive")
 	case cfg.pongTimeout > cfg.pingInterval:
 		cli.Fail("--pong-timeout %v must not exceed --ping-interval %v", cfg.pongTimeout, cfg.pingInterval)
+	case cfg.v1.sessionTimeout < cfg.v1.pingInterval:
+		cli.Fail("--v1-session-timeout %v must be at least --v1-ping-interval %v", cfg.v1.sessionTimeout, cfg.v1.pingInterval)
 	case cfg.maxMessageSize <= 0:
 		cli.Fail("--max-message-size must be positive")
-	case cfg.maxSessions <= 0:
-		cli.Fail("--max-sessions must be positive")
+	case cfg.maxConnections <= 0:
+		cli.Fail("--max-connections must be positive")
+	case cfg.dialect != dialectAuto && cfg.dialect != dialectJSON && cfg.dialect != dialectV1:
+		cli.Fail("--dialect %q is none of auto, json, v1", cfg.dialect)
 	}
 	return cfg
 }
@@ -107,29 +137,30 @@ func run(cfg config) error {
 
 	serveErrors := make(chan error, len(endpoints))
 	var httpServers []*http.Server
+	limiter := newConnLimiter(cfg.maxConnections)
 	for _, ep := range endpoints {
-		listener, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(ep.port)))
+		tcpListener, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(ep.port)))
 		if err != nil {
 			return err
 		}
+		var listener net.Listener = &trackingListener{
+			Listener: tcpListener, limiter: limiter, handshakeTimeout: cfg.handshakeTimeout,
+		}
+		if ep.tls != nil {
+			listener = tls.NewListener(listener, ep.tls)
+		}
 		httpServer := &http.Server{
 			Handler:           srv,
+			ConnContext:       withConn,
 			ReadHeaderTimeout: cfg.handshakeTimeout, // also bounds the TLS handshake
 			IdleTimeout:       cfg.handshakeTimeout,
-			TLSConfig:         ep.tls,
 			// An empty map turns HTTP/2 off: WebSocket upgrades need HTTP/1.1.
 			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		}
 		httpServers = append(httpServers, httpServer)
-		stdout.Printf("listening on %s://%s%s", ep.scheme, listener.Addr(), cfg.path)
+		stdout.Printf("listening on %s://%s%s", ep.scheme, tcpListener.Addr(), cfg.path)
 		go func() {
-			var err error
-			if ep.tls != nil {
-				err = httpServer.ServeTLS(listener, "", "")
-			} else {
-				err = httpServer.Serve(listener)
-			}
-			if !errors.Is(err, http.ErrServerClosed) {
+			if err := httpServer.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
 				serveErrors <- err
 			}
 		}()

@@ -3,38 +3,40 @@ package main
 import (
 	"log"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
 	"hello-websocket/peers/go/internal/platform"
 	"hello-websocket/peers/go/internal/protocol"
+	v1 "hello-websocket/peers/go/internal/v1"
 )
 
-// closeGrace is how long the server waits for a peer to answer its Close.
-const closeGrace = time.Second
+// maxNameBytes is the longest name a session is logged under (section 2.1).
+const maxNameBytes = 128
 
-// server accepts WebSocket sessions on the configured path and keeps a
-// registry of them, so that a shutdown can close them all.
+// server accepts WebSocket sessions on the configured path and keeps count of
+// them, so that a shutdown can close them all and wait for them.
 type server struct {
-	cfg         config
-	log         *log.Logger
-	kissRequest []byte // the host facts do not change while the server runs
-	upgrader    websocket.Upgrader
+	cfg           config
+	log           *log.Logger
+	kissRequest   []byte // JSON; the host facts do not change while the server runs
+	v1KissRequest v1.KissRequest
+	upgrader      websocket.Upgrader
 
 	mu           sync.Mutex
-	sessions     map[*session]struct{}
 	shuttingDown bool
+	shutdownNow  chan struct{} // closed when the server shuts down
 	running      sync.WaitGroup
 }
 
 func newServer(cfg config, logger *log.Logger) *server {
-	kissRequest, err := protocol.Encode(platform.HostFacts())
+	facts := platform.HostFacts()
+	kissRequest, err := protocol.Encode(facts)
 	if err != nil {
 		panic(err) // four strings always encode
 	}
@@ -42,12 +44,18 @@ func newServer(cfg config, logger *log.Logger) *server {
 		cfg:         cfg,
 		log:         logger,
 		kissRequest: kissRequest,
+		v1KissRequest: v1.KissRequest{
+			OSName:         facts.OSName,
+			OSVersion:      facts.OSVersion,
+			OSRelease:      facts.OSRelease,
+			OSArchitecture: facts.OSArchitecture,
+		},
 		upgrader: websocket.Upgrader{
 			HandshakeTimeout: cfg.handshakeTimeout,
 			// The protocol has no browser clients to protect: accept any Origin.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
-		sessions: make(map[*session]struct{}),
+		shutdownNow: make(chan struct{}),
 	}
 }
 
@@ -57,8 +65,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if s.sessionCount() >= s.cfg.maxSessions {
-		http.Error(w, "too many sessions", http.StatusServiceUnavailable)
+	tracked := connFrom(r.Context())
+	if tracked == nil || !tracked.admitted() {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "too many connections", http.StatusServiceUnavailable)
 		return
 	}
 	id := uuid.NewString()
@@ -68,59 +78,40 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered with an HTTP error
 	}
-	name := r.Header.Get("WhoAmI")
-	if name == "" {
-		name = id
+	if !tracked.handshakeDone() {
+		conn.Close() // the handshake timeout has already dropped the connection
+		return
 	}
-	sess := newSession(s, conn, id, name, r.RemoteAddr)
-	if !s.register(sess) {
+	sess := newSession(s, conn, tracked, id, sessionName(r.Header, id), r.RemoteAddr)
+	if !s.register() {
 		conn.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
-			time.Now().Add(closeGrace))
+			time.Now().Add(s.cfg.closeTimeout))
 		conn.Close()
 		return
 	}
-	defer s.unregister(sess)
+	defer s.running.Done()
 	sess.run()
 }
 
-func (s *server) sessionCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
-}
-
-func (s *server) register(sess *session) bool {
+func (s *server) register() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shuttingDown {
 		return false
 	}
-	s.sessions[sess] = struct{}{}
 	s.running.Add(1)
 	return true
 }
 
-func (s *server) unregister(sess *session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, sess)
-	s.running.Done()
-}
-
-// shutdown sends Close 1001 to every session and waits briefly for them to end.
+// shutdown has every session send Close 1001, and waits for them to end for
+// at most the close timeout and a little more.
 func (s *server) shutdown() {
 	s.mu.Lock()
 	s.shuttingDown = true
-	sessions := make([]*session, 0, len(s.sessions))
-	for sess := range s.sessions {
-		sessions = append(sessions, sess)
-	}
+	close(s.shutdownNow)
 	s.mu.Unlock()
 
-	for _, sess := range sessions {
-		go sess.closeWith(websocket.CloseGoingAway, "server shutting down", "shutdown")
-	}
 	ended := make(chan struct{})
 	go func() {
 		s.running.Wait()
@@ -128,16 +119,40 @@ func (s *server) shutdown() {
 	}()
 	select {
 	case <-ended:
-	case <-time.After(2 * closeGrace):
+	case <-time.After(s.cfg.closeTimeout + time.Second):
 	}
 }
 
-// logValue keeps a value that came from a peer on one log line, as one word.
-func logValue(value string) string {
-	if value == "" || strings.ContainsFunc(value, func(r rune) bool {
-		return unicode.IsSpace(r) || !unicode.IsPrint(r) || r == '"'
-	}) {
-		return strconv.Quote(value)
+// sessionName is what a session is logged as (PROTOCOL.md, section 2.1): the
+// WhoAmI header, else userId, else the session id; trimmed, made valid UTF-8
+// and cut to at most 128 bytes at a character boundary.
+func sessionName(header http.Header, id string) string {
+	for _, key := range []string{"WhoAmI", "userId"} {
+		if name := cleanName(header.Get(key)); name != "" {
+			return name
+		}
 	}
-	return value
+	return id
+}
+
+func cleanName(raw string) string {
+	name := strings.TrimSpace(strings.ToValidUTF8(raw, string(utf8.RuneError)))
+	if len(name) <= maxNameBytes {
+		return name
+	}
+	cut := maxNameBytes
+	for !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut]
+}
+
+// quoted writes a value that came from the network as a JSON string, so that
+// it can neither forge a field nor break a log line.
+func quoted(value string) string {
+	encoded, err := protocol.Encode(value)
+	if err != nil {
+		panic(err) // a string always encodes
+	}
+	return string(encoded)
 }
