@@ -16,6 +16,7 @@ import socket
 import struct
 
 from websockets.asyncio.server import ServerConnection
+from websockets.protocol import State
 
 # How many bytes a closing connection may still receive before it is reset (PROTOCOL.md, 7).
 LINGER_LIMIT = 16 * 1024 * 1024
@@ -78,11 +79,33 @@ class HelloConnection(ServerConnection):
         super().data_received(data)
 
     def send_data(self) -> None:
-        # Every frame the library writes passes here: the first time a Close has gone out
-        # (whoever started the closing handshake), the linger deadline starts.
-        super().send_data()
+        """Writes what the library has to send, as `ServerConnection.send_data` does, except
+        that over TLS a failing connection (a Close sent, none received) is not closed at once.
+
+        The library half-closes the TCP connection after its Close where it can; TLS cannot, so
+        the library closes it instead, and OpenSSL then treats whatever the client still sends
+        as fatal and the kernel answers it with a reset. Keeping the TLS connection open, its
+        input is read and discarded until the client closes or the linger deadline resets it.
+
+        Every frame the library writes passes here: the first time a Close has gone out (whoever
+        started the closing handshake), the linger deadline starts.
+        """
+        for data in self.protocol.data_to_send():
+            if data:
+                self.transport.write(data)
+            elif self.transport.can_write_eof():
+                try:
+                    self.transport.write_eof()
+                except OSError:
+                    pass  # the connection is lost; connection_lost() follows
+            elif not self.failing():
+                self.transport.close()
         if self.protocol.close_sent is not None and self.linger_deadline is None:
             self.linger_deadline = self.loop.call_later(self.linger_timeout, self.reset)
+
+    def failing(self) -> bool:
+        """Whether the server sent a Close and the client's has not come."""
+        return self.protocol.state is State.CLOSING and self.protocol.close_rcvd is None
 
     def reset(self) -> None:
         """Aborts the connection with a TCP reset: `SO_LINGER` 0, then close, so the kernel
