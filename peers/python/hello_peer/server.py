@@ -91,9 +91,9 @@ class HelloServer:
     async def _listen(
         self, scheme: str, port: int, tls: ssl.SSLContext | None
     ) -> Server:
-        extra = {}
+        tls_options = {}
         if tls is not None:
-            extra = {
+            tls_options = {
                 "ssl": tls,
                 "ssl_handshake_timeout": self.args.handshake_timeout,
                 "ssl_shutdown_timeout": self.args.close_timeout,
@@ -115,7 +115,7 @@ class HelloServer:
                 places=self.places,
                 linger_timeout=self.args.close_timeout,
             ),
-            **extra,
+            **tls_options,
         )
         host, bound_port = server.sockets[0].getsockname()[:2]
         log(f"listening on {scheme}://{format_host(host)}:{bound_port}{self.args.path}")
