@@ -1,41 +1,78 @@
-"""The Hello WebSocket server: Echo answers, Kiss requests, Pings with eviction, TLS."""
+"""The Hello WebSocket server: both dialects (JSON and v1), Echo answers, Kiss requests, Pings
+with eviction, TLS, the connection limit and the lingering close."""
 
 import argparse
 import asyncio
-import json
+import functools
 import signal
 import ssl
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
-from . import LANGUAGE_TAG, options, protocol, system
+from . import LANGUAGE_TAG, options, protocol, system, v1
+from .connection import ConnectionPlaces, HelloConnection
+from .session import (
+    PONG_TIMEOUT,
+    SHUTDOWN,
+    Dialect,
+    Ending,
+    ending_of,
+    quoted,
+    session_name,
+)
+from .v1_session import Timings, V1Session
 
-# How long a close waits for the peer's Close before the TCP connection is dropped.
-CLOSE_GRACE = 2.0
 
-
-@dataclass
+@dataclass(eq=False)
 class Session:
     id: str
     name: str
-    connection: ServerConnection
-    end_reason: str | None = None
-    latest_kiss: protocol.KissResponse | None = None
+    connection: HelloConnection
+    dialect: Dialect | None = None
+    v1_session: V1Session | None = None
+    latest_kiss: protocol.KissResponse | v1.KissResponse | None = None
+    # The session's background work: the reader, and its dialect's timers.
+    tasks: set[asyncio.Task] = field(default_factory=set)
+    json_timers: set[asyncio.Task] = field(default_factory=set)
+    ending: asyncio.Future = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    def end(self, ending: Ending) -> None:
+        """Ends the session for this reason, unless something ended it already."""
+        if not self.ending.done():
+            self.ending.set_result(ending)
+
+    def start(self, work, *, json_timer: bool = False) -> None:
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        if json_timer:
+            self.json_timers.add(task)
 
 
 class HelloServer:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.sessions: dict[str, Session] = {}
-        self.kiss_request = protocol.encode(system.os_facts())
+        self.places = ConnectionPlaces(args.max_connections)
+        facts = system.os_facts()
+        self.kiss_request = protocol.encode(facts)
+        self.v1_kiss_request = v1.encode(v1.KissRequest(**facts))
+        self.v1_timings = Timings(
+            ping_interval=args.v1_ping_interval,
+            session_timeout=args.v1_session_timeout,
+            time_interval=args.v1_time_interval,
+            kiss_interval=args.v1_kiss_interval,
+        )
 
     async def run(self) -> None:
         stop = asyncio.Event()
@@ -54,18 +91,31 @@ class HelloServer:
     async def _listen(
         self, scheme: str, port: int, tls: ssl.SSLContext | None
     ) -> Server:
+        tls_options = {}
+        if tls is not None:
+            tls_options = {
+                "ssl": tls,
+                "ssl_handshake_timeout": self.args.handshake_timeout,
+                "ssl_shutdown_timeout": self.args.close_timeout,
+            }
         server = await serve(
             self.handle_session,
             self.args.host,
             port,
-            ssl=tls,
-            process_request=self._check_path,
+            process_request=self._check_request,
             process_response=self._add_headers,
             server_header=None,
             open_timeout=self.args.handshake_timeout,
             ping_interval=None,  # the heartbeat below sends Pings and evicts with 1008
-            close_timeout=CLOSE_GRACE,
+            # The connection's own linger deadline bounds every close (connection.py).
+            close_timeout=None,
             max_size=self.args.max_message_size,
+            create_connection=functools.partial(
+                HelloConnection,
+                places=self.places,
+                linger_timeout=self.args.close_timeout,
+            ),
+            **tls_options,
         )
         host, bound_port = server.sockets[0].getsockname()[:2]
         log(f"listening on {scheme}://{format_host(host)}:{bound_port}{self.args.path}")
@@ -82,47 +132,71 @@ class HelloServer:
             raise OSError(f"cannot load {certificate} and {key}: {exc}") from exc
         return context
 
-    def _check_path(
-        self, connection: ServerConnection, request: Request
+    def _check_request(
+        self, connection: HelloConnection, request: Request
     ) -> Response | None:
         if urlsplit(request.path).path != self.args.path:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+        if not connection.has_place:
+            return connection.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "the server is at its connection limit\n",
+            )
         return None
 
     def _add_headers(
-        self, connection: ServerConnection, request: Request, response: Response
+        self, connection: HelloConnection, request: Request, response: Response
     ) -> None:
         if response.status_code == HTTPStatus.SWITCHING_PROTOCOLS:
             response.headers["SVR"] = LANGUAGE_TAG
             response.headers["X-Session-Id"] = str(uuid.uuid4())
 
-    async def handle_session(self, connection: ServerConnection) -> None:
+    # A session, whichever its dialect
+
+    async def handle_session(self, connection: HelloConnection) -> None:
         session_id = connection.response.headers["X-Session-Id"]
-        names = [
-            value.strip() for value in connection.request.headers.get_all("WhoAmI")
-        ]
-        name = next((value for value in names if value), session_id)
+        name = session_name(connection.request.headers, session_id)
         session = Session(session_id, name, connection)
         self.sessions[session_id] = session
         log(
-            f"session+ id={session_id} name={printable(name)} peer={format_peer(connection.remote_address)}"
+            f"session+ id={session_id} name={quoted(name)}"
+            f" peer={format_peer(connection.remote_address)}"
         )
-        background = [
-            asyncio.create_task(self.heartbeat(session)),
-            asyncio.create_task(self.send_kiss_requests(session)),
-        ]
+        match self.args.dialect:
+            case "json":
+                self.fix_dialect(session, Dialect.JSON)
+            case "v1":
+                self.fix_dialect(session, Dialect.V1)
+        if session.dialect is not Dialect.V1:
+            session.start(self.heartbeat(session), json_timer=True)
+            session.start(self.send_kiss_requests(session), json_timer=True)
+        session.start(self.read_messages(session))
         try:
-            reason = await self.serve_messages(session)
+            ending = await session.ending
         finally:
-            for task in background:
+            for task in session.tasks:
                 task.cancel()
+            await asyncio.gather(*session.tasks, return_exceptions=True)
             self.sessions.pop(session_id, None)
         log(
-            f"session- id={session_id} name={printable(name)} reason={session.end_reason or reason}"
+            f"session- id={session_id} name={quoted(name)} reason={ending.reason}"
+            f" dialect={session.dialect or 'none'}"
         )
+        await close_and_linger(connection, ending)
 
-    async def serve_messages(self, session: Session) -> str:
-        """Answers the session's messages in the order they arrive; returns why it ended.
+    def fix_dialect(self, session: Session, dialect: Dialect) -> None:
+        """Fixes the session's dialect; a v1 session's timers start now and the JSON ones stop."""
+        session.dialect = dialect
+        if dialect is Dialect.V1:
+            for task in session.json_timers:
+                task.cancel()
+            now = asyncio.get_running_loop().time()
+            session.v1_session = V1Session(self.v1_timings, LANGUAGE_TAG, now)
+            session.start(self.v1_timers(session))
+            session.start(self.v1_expiry(session))
+
+    async def read_messages(self, session: Session) -> None:
+        """Answers the session's messages in the order they arrive, until it ends.
 
         A reply is sent before the next message is read, so a client that stops reading stops
         being read: the library's bounded receive queue and write buffer hold what is in flight.
@@ -131,31 +205,44 @@ class HelloServer:
         while True:
             try:
                 message = await connection.recv()
-                reply = self.reply_to(session, message)
-                if reply is not None:
-                    await connection.send(protocol.encode(reply))
             except ConnectionClosed as closed:
-                return close_reason(closed)
+                session.end(ending_of(closed))
+                return
+            if session.dialect is None:
+                first_is_v1 = isinstance(message, bytes) and v1.is_v1(message)
+                self.fix_dialect(session, Dialect.V1 if first_is_v1 else Dialect.JSON)
+            try:
+                if session.dialect is Dialect.V1:
+                    ending = await self.answer_v1(session, message)
+                    if ending is not None:
+                        session.end(ending)
+                        return
+                else:
+                    await self.answer_json(session, message)
+            except ConnectionClosed:
+                continue  # the next recv() says how
 
-    def reply_to(self, session: Session, message: str | bytes) -> dict | None:
+    # The JSON dialect (PROTOCOL.md, sections 3 to 6)
+
+    async def answer_json(self, session: Session, message: str | bytes) -> None:
         try:
             decoded = protocol.decode_client_message(message)
         except protocol.MalformedMessage as exc:
-            return protocol.error_response(str(exc))
-        if isinstance(decoded, protocol.EchoRequest):
-            return protocol.echo_response(decoded, LANGUAGE_TAG)
-        session.latest_kiss = decoded
-        log(
-            f"kiss id={session.id} name={printable(session.name)}"
-            f" language={printable(decoded.language)} encoding={printable(decoded.encoding)}"
-            f" time_zone={printable(decoded.time_zone)}"
-        )
-        return None
+            reply = protocol.error_response(str(exc))
+        else:
+            if isinstance(decoded, protocol.KissResponse):
+                self.record_kiss(session, decoded)
+                return
+            reply = protocol.echo_response(decoded, LANGUAGE_TAG)
+        await session.connection.send(protocol.encode(reply))
 
     async def send_kiss_requests(self, session: Session) -> None:
         try:
             while True:
                 await asyncio.sleep(self.args.kiss_interval)
+                # A session that has said nothing by its first Kiss is a JSON session.
+                if session.dialect is None:
+                    self.fix_dialect(session, Dialect.JSON)
                 await session.connection.send(self.kiss_request)
         except ConnectionClosed:
             pass
@@ -175,55 +262,90 @@ class HelloServer:
                     pong = await session.connection.ping()
                     await pong
             except TimeoutError:
-                await self.evict(session)
+                session.end(PONG_TIMEOUT)
                 return
             except ConnectionClosed:
                 return
             next_ping = max(next_ping + self.args.ping_interval, loop.time())
 
-    async def evict(self, session: Session) -> None:
-        session.end_reason = "pong timeout"
-        self.sessions.pop(session.id, None)
-        log(f"evicting id={session.id} name={printable(session.name)}: pong timeout")
-        await close_soon(session.connection, 1008, "pong timeout")
+    # The binary dialect v1 (PROTOCOL.md, sections 11 and 12)
+
+    async def answer_v1(self, session: Session, message: str | bytes) -> Ending | None:
+        """Answers one message of a v1 session; returns how the session ends, if it does.
+        The answer (an ERROR included) is sent before the session ends, so the answers to
+        every earlier frame go out before the Close."""
+        now = asyncio.get_running_loop().time()
+        answer = session.v1_session.answer(message, now)
+        if answer.frame is not None:
+            await session.connection.send(answer.frame)
+        if answer.kiss is not None:
+            self.record_kiss(session, answer.kiss)
+        return answer.ending
+
+    async def v1_timers(self, session: Session) -> None:
+        """Sends PING, TIME_NOTIFICATION and KISS_REQUEST as they fall due."""
+        loop = asyncio.get_running_loop()
+        state = session.v1_session
+        try:
+            while True:
+                await asyncio.sleep(max(0.0, state.next_due() - loop.time()))
+                for frame in state.frames_due(loop.time(), self.v1_kiss_request):
+                    await session.connection.send(frame)
+        except ConnectionClosed:
+            pass
+
+    async def v1_expiry(self, session: Session) -> None:
+        """Evicts the session once no matching PONG has come for the session timeout; apart
+        from the timers, so that a send stuck on a client that does not read cannot delay it."""
+        loop = asyncio.get_running_loop()
+        state = session.v1_session
+        while not state.expired(loop.time()):
+            await asyncio.sleep(state.expires - loop.time())
+        session.end(PONG_TIMEOUT)
+
+    # Both dialects
+
+    def record_kiss(
+        self, session: Session, kiss: protocol.KissResponse | v1.KissResponse
+    ) -> None:
+        session.latest_kiss = kiss
+        log(
+            f"kiss id={session.id} name={quoted(session.name)}"
+            f" language={quoted(kiss.language)} encoding={quoted(kiss.encoding)}"
+            f" time_zone={quoted(kiss.time_zone)}"
+        )
 
     async def shutdown(self, servers: list[Server]) -> None:
         for server in servers:
             server.close(close_connections=False)
-        sessions = list(self.sessions.values())
-        for session in sessions:
-            session.end_reason = session.end_reason or "shutdown"
-        await asyncio.gather(
-            *(close_soon(s.connection, 1001, "server shutdown") for s in sessions)
-        )
+        for session in list(self.sessions.values()):
+            session.end(SHUTDOWN)
         for server in servers:
             try:
-                await asyncio.wait_for(server.wait_closed(), CLOSE_GRACE)
+                # Each session closes within the close timeout, or is reset.
+                await asyncio.wait_for(
+                    server.wait_closed(), self.args.close_timeout + 1.0
+                )
             except TimeoutError:
                 pass
 
 
-async def close_soon(connection: ServerConnection, code: int, reason: str) -> None:
-    """Sends Close and waits briefly for the peer's; drops the TCP connection after that."""
+async def close_and_linger(connection: HelloConnection, ending: Ending) -> None:
+    """Sends the ending's Close, if any, then reads and throws away what the client still
+    sends until the connection is closed: the client's Close completes the handshake, and the
+    connection's linger deadline resets it otherwise (connection.py)."""
+    if ending.close_code is not None and connection.state is State.OPEN:
+        closing = asyncio.create_task(
+            connection.close(ending.close_code, ending.close_reason)
+        )
+    else:
+        closing = asyncio.create_task(connection.wait_closed())
     try:
-        await asyncio.wait_for(connection.close(code, reason), CLOSE_GRACE)
-    except TimeoutError:
-        connection.transport.abort()
-
-
-def close_reason(closed: ConnectionClosed) -> str:
-    if closed.rcvd is not None and (closed.sent is None or closed.rcvd_then_sent):
-        return "client closed"
-    if closed.sent is not None:
-        return f"error: sent close {closed.sent.code} {printable(closed.sent.reason)}".rstrip()
-    return "error: connection lost without a close frame"
-
-
-def printable(text: str) -> str:
-    """Text for a log line: as is when plain, quoted with escapes when it has spaces or controls."""
-    if text and all(char.isprintable() and not char.isspace() for char in text):
-        return text
-    return json.dumps(text)
+        while True:
+            await connection.recv()
+    except ConnectionClosed:
+        pass
+    await closing
 
 
 def format_host(host: str) -> str:
@@ -284,18 +406,71 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=env("WS_KISS_INTERVAL", "5s"),
     )
     parser.add_argument(
-        "--handshake-timeout",
-        type=options.positive_duration,
-        default=env("WS_HANDSHAKE_TIMEOUT", "10s"),
-    )
-    parser.add_argument(
         "--max-message-size",
         type=options.positive_int,
         default=env("WS_MAX_MESSAGE_SIZE", "1048576"),
     )
+    parser.add_argument(
+        "--handshake-timeout",
+        type=options.positive_duration,
+        default=env("WS_HANDSHAKE_TIMEOUT", "10s"),
+        help="drop a connection whose handshake is not done by then",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=options.positive_int,
+        default=env("WS_MAX_CONNECTIONS", "10000"),
+        help="connections served at once; beyond it the handshake gets HTTP 503",
+    )
+    parser.add_argument(
+        "--close-timeout",
+        type=options.positive_duration,
+        default=env("WS_CLOSE_TIMEOUT", "2s"),
+        help="how long a closing session waits for the client's Close before a reset",
+    )
+    parser.add_argument(
+        "--dialect",
+        choices=("auto", "json", "v1"),
+        default=env("WS_DIALECT", "auto"),
+        help="auto tells JSON and v1 apart per session; json or v1 pins every session",
+    )
+    for flag, variable, default, what in (
+        (
+            "--v1-ping-interval",
+            "WS_V1_PING_INTERVAL",
+            "1s",
+            "how often a v1 session gets a PING",
+        ),
+        (
+            "--v1-session-timeout",
+            "WS_V1_SESSION_TIMEOUT",
+            "60s",
+            "how long a v1 session lives without a matching PONG",
+        ),
+        (
+            "--v1-time-interval",
+            "WS_V1_TIME_INTERVAL",
+            "5s",
+            "how often a v1 session gets a TIME_NOTIFICATION",
+        ),
+        (
+            "--v1-kiss-interval",
+            "WS_V1_KISS_INTERVAL",
+            "5s",
+            "how often a v1 session gets a KISS_REQUEST",
+        ),
+    ):
+        parser.add_argument(
+            flag,
+            type=options.positive_duration,
+            default=env(variable, default),
+            help=what,
+        )
     args = parser.parse_args(argv)
     if args.pong_timeout > args.ping_interval:
         parser.error("--pong-timeout must not be more than --ping-interval")
+    if args.v1_session_timeout < args.v1_ping_interval:
+        parser.error("--v1-session-timeout must be at least --v1-ping-interval")
     if not args.path.startswith("/"):
         parser.error("--path must start with /")
     return args

@@ -1,0 +1,78 @@
+"""What every session has, whichever its dialect: its name, its dialect and how it ended."""
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+
+# A name is cut to at most this many bytes of UTF-8 (PROTOCOL.md, section 2.1).
+MAX_NAME_BYTES = 128
+
+
+class Dialect(StrEnum):
+    JSON = "json"
+    V1 = "v1"
+
+
+@dataclass(frozen=True)
+class Ending:
+    """Why a session ended (the `reason=` of its `session-` line) and the Close the server sends
+    for it, if any (none when the client closed or vanished, or the library already sent one)."""
+
+    reason: str
+    close_code: int | None = None
+    close_reason: str = ""
+
+
+CLIENT_CLOSED = Ending("client closed")
+CLIENT_VANISHED = Ending("client vanished")
+PONG_TIMEOUT = Ending("pong timeout", CloseCode.POLICY_VIOLATION, "pong timeout")
+SHUTDOWN = Ending("shutdown", CloseCode.GOING_AWAY, "server shutting down")
+DISCONNECTED = Ending("client closed", CloseCode.NORMAL_CLOSURE, "disconnect")
+
+# What the library's own Closes mean; its reason texts are not logged, so that no byte a client
+# sent can reach the log through them.
+_LIBRARY_CLOSES = {
+    CloseCode.PROTOCOL_ERROR: "error: protocol violation",
+    CloseCode.INVALID_DATA: "error: text message was not valid UTF-8",
+    CloseCode.MESSAGE_TOO_BIG: "error: message over the size limit",
+}
+
+
+def ending_of(closed: ConnectionClosed) -> Ending:
+    """How a connection the library reports closed ended."""
+    if closed.rcvd is not None and (closed.sent is None or closed.rcvd_then_sent):
+        return CLIENT_CLOSED
+    if closed.sent is not None:
+        code = closed.sent.code
+        return Ending(_LIBRARY_CLOSES.get(code, f"error: sent close {code}"))
+    return CLIENT_VANISHED
+
+
+def session_name(headers: Headers, session_id: str) -> str:
+    """`WhoAmI`, else `userId`, else the session id: trimmed and cut to 128 bytes of UTF-8."""
+    for header in ("WhoAmI", "userId"):
+        for value in headers.get_all(header):
+            name = cut_to_bytes(header_text(value).strip(), MAX_NAME_BYTES)
+            if name:
+                return name
+    return session_id
+
+
+def header_text(value: str) -> str:
+    """A header value as the client meant it: the library decodes header bytes as ISO-8859-1,
+    so this takes the bytes back and decodes them as UTF-8, with replacement characters."""
+    return value.encode("iso-8859-1").decode("utf-8", errors="replace")
+
+
+def cut_to_bytes(text: str, limit: int) -> str:
+    """`text` cut at the last UTF-8 character boundary at or before `limit` bytes."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def quoted(text: str) -> str:
+    """A value from the network as a JSON string (RFC 8259 escaping, other characters as is)."""
+    return json.dumps(text, ensure_ascii=False)

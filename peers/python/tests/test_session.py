@@ -1,0 +1,100 @@
+"""Session names (PROTOCOL.md, section 2.1) and the v1 session's answers and PONG matching (12)."""
+
+import unittest
+
+from websockets.datastructures import Headers
+
+from hello_peer import v1
+from hello_peer.session import quoted, session_name
+from hello_peer.v1_session import Timings, V1Session
+
+
+def latin1(text: str) -> str:
+    """A header value as the library hands it over: its bytes decoded as ISO-8859-1."""
+    return text.encode("utf-8").decode("iso-8859-1")
+
+
+class Names(unittest.TestCase):
+    def test_who_am_i_then_user_id_then_the_session_id(self):
+        both = Headers([("WhoAmI", " who "), ("userId", "user")])
+        self.assertEqual(session_name(both, "id"), "who")
+        self.assertEqual(
+            session_name(Headers([("WhoAmI", "  "), ("userId", "user")]), "id"), "user"
+        )
+        self.assertEqual(session_name(Headers(), "id"), "id")
+
+    def test_a_long_name_is_cut_at_a_character_boundary(self):
+        name = session_name(Headers([("WhoAmI", latin1("é" * 100))]), "id")
+        self.assertEqual(name, "é" * 64)
+        name = session_name(Headers([("WhoAmI", latin1("a" + "é" * 100))]), "id")
+        self.assertEqual(len(name.encode()), 127)
+
+    def test_bytes_that_are_not_utf8_are_replaced(self):
+        self.assertEqual(
+            session_name(Headers([("WhoAmI", "a\xffb")]), "id"), "a\ufffdb"
+        )
+
+    def test_names_are_logged_as_json_strings(self):
+        self.assertEqual(
+            quoted('evil" reason=pong timeout\n\x1bé'),
+            '"evil\\" reason=pong timeout\\n\\u001bé"',
+        )
+
+
+TIMINGS = Timings(
+    ping_interval=1.0, session_timeout=3.0, time_interval=5.0, kiss_interval=5.0
+)
+
+
+class V1Sessions(unittest.TestCase):
+    def setUp(self):
+        self.session = V1Session(TIMINGS, "PYTHON", now=0.0)
+
+    def ping_at(self, now: float) -> int:
+        ping, *_others = self.session.frames_due(now, b"kiss")
+        return v1.decode(ping).timestamp_ms
+
+    def test_hello_is_answered_with_bonjour_and_echo_as_section_12_4(self):
+        answer = self.session.answer(v1.encode(v1.Hello("GO")), 0.0)
+        self.assertEqual(v1.decode(answer.frame), v1.Bonjour("PYTHON"))
+        answer = self.session.answer(v1.encode(v1.EchoRequest(5, "GO", "hi")), 0.0)
+        self.assertEqual(
+            v1.decode(answer.frame),
+            v1.echo_answer(v1.EchoRequest(5, "GO", "hi"), "PYTHON"),
+        )
+
+    def test_only_a_matching_pong_extends_the_session(self):
+        timestamp = self.ping_at(1.0)
+        self.session.answer(v1.encode(v1.Pong(timestamp + 1)), 1.5)
+        self.assertEqual(self.session.expires, 3.0)
+        self.session.answer(v1.encode(v1.Pong(timestamp)), 1.5)
+        self.assertEqual(self.session.expires, 4.5)
+        self.assertFalse(self.session.match_pong(timestamp, 1.6))  # matched once only
+
+    def test_a_timeouts_worth_of_pings_is_kept(self):
+        for second in range(1, 6):
+            self.ping_at(float(second))
+        self.assertEqual(len(self.session.outstanding), 3)
+
+    def test_bad_frames_end_the_session_and_wrong_directions_do_not(self):
+        bad_magic = self.session.answer(
+            bytes.fromhex("490101000000000600000002476f"), 0.0
+        )
+        self.assertEqual(v1.decode(bad_magic.frame).code, v1.ErrorCode.BAD_MAGIC)
+        self.assertEqual(bad_magic.ending.close_code, 1002)
+        wrong_way = self.session.answer(v1.encode(v1.Ping(1)), 0.0)
+        self.assertEqual(v1.decode(wrong_way.frame).code, v1.ErrorCode.UNKNOWN_TYPE)
+        self.assertIsNone(wrong_way.ending)
+        text = self.session.answer("{}", 0.0)
+        self.assertEqual(v1.decode(text.frame).code, v1.ErrorCode.DECODE)
+        self.assertEqual(text.ending.close_code, 1002)
+
+    def test_disconnect_ends_the_session_with_1000(self):
+        answer = self.session.answer(v1.encode(v1.Disconnect("")), 0.0)
+        self.assertEqual(
+            (answer.ending.reason, answer.ending.close_code), ("client closed", 1000)
+        )
+
+
+if __name__ == "__main__":
+    unittest.main()
