@@ -16,7 +16,15 @@ record ClientConfig(
     Duration duration,
     Duration timeout,
     Duration pingInterval,
-    Map<String, String> headers) {
+    Map<String, String> headers,
+    Dialect dialect,
+    Duration randomInterval) {
+
+  /** The dialect the client speaks. */
+  enum Dialect {
+    JSON,
+    V1
+  }
 
   static final String USAGE =
       String.join(
@@ -29,10 +37,12 @@ record ClientConfig(
           "  --duration D       stay connected this long, then close with 1000"
               + " (default: until SIGINT/SIGTERM)",
           "  --timeout D        wait this long for the connection and for each answer (10s)",
-          "  --name NAME        sent as WhoAmI (default java-client-XXXX)",
+          "  --name NAME        sent as WhoAmI, and as userId in v1 (default java-client-XXXX)",
           "  -H 'Name: value'   an extra handshake header; repeatable",
           "  --ping-interval D  the server's ping interval: warn after three without a Ping"
               + " (WS_PING_INTERVAL, 10s)",
+          "  --dialect D        json, or v1 for the binary dialect (default json)",
+          "  --random-interval D  v1: how often to send a RANDOM_NUMBER (WS_RANDOM_INTERVAL, 5s)",
           "Durations are written 10s, 500ms, 1m.");
 
   /** True when the client runs for a set time rather than until a signal. */
@@ -49,6 +59,8 @@ record ClientConfig(
     String pingInterval = Flags.env("WS_PING_INTERVAL", "10s");
     String name = String.format("java-client-%04x", ThreadLocalRandom.current().nextInt(1 << 16));
     Map<String, String> extraHeaders = new LinkedHashMap<>();
+    String dialect = "json";
+    String randomInterval = Flags.env("WS_RANDOM_INTERVAL", "5s");
 
     Flags flags = new Flags(args);
     while (flags.advance()) {
@@ -60,6 +72,8 @@ record ClientConfig(
         case "--timeout" -> timeout = flags.value();
         case "--ping-interval" -> pingInterval = flags.value();
         case "--name" -> name = flags.value();
+        case "--dialect" -> dialect = flags.value();
+        case "--random-interval" -> randomInterval = flags.value();
         case "-H", "--header" -> {
           String header = flags.value();
           int colon = header.indexOf(':');
@@ -85,8 +99,17 @@ record ClientConfig(
     if (requests < 0) {
       throw new UsageException("count must not be negative");
     }
+    Dialect spoken =
+        switch (dialect.trim()) {
+          case "json" -> Dialect.JSON;
+          case "v1" -> Dialect.V1;
+          default -> throw new UsageException("dialect: json or v1, not " + dialect);
+        };
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("WhoAmI", name);
+    if (spoken == Dialect.V1) {
+      headers.put("userId", name);
+    }
     headers.putAll(extraHeaders);
     return new ClientConfig(
         uri(url),
@@ -95,7 +118,9 @@ record ClientConfig(
         duration == null ? null : Durations.parse("duration", duration),
         Durations.parsePositive("timeout", timeout),
         Durations.parsePositive("ping interval", pingInterval),
-        headers);
+        headers,
+        spoken,
+        Durations.parsePositive("random interval", randomInterval));
   }
 
   private static URI uri(String text) {

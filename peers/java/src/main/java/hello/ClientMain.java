@@ -71,7 +71,7 @@ public final class ClientMain {
               : null;
       client.awaitFinished(remaining);
     }
-    client.closeNormally(CLOSE_WAIT);
+    client.closeNormally(CLOSE_WAIT, config.timeout());
     watchdog.shutdownNow();
     return client.exitStatus(config.hasDuration());
   }

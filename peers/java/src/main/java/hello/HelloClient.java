@@ -60,19 +60,30 @@ final class HelloClient extends WebSocketClient {
 
   private volatile Closing closing;
 
+  /** Counted down when the server's Close arrives (v1: the answer to DISCONNECT). */
+  private final CountDownLatch serverClosed = new CountDownLatch(1);
+
+  /** The v1 side of the session, or null when the client speaks JSON. */
+  private final V1Exchange v1;
+
   HelloClient(ClientConfig config, Messages.KissResponse kissResponse) {
     super(config.url(), new ClosingDraft(), config.headers(), (int) config.timeout().toMillis());
     this.count = config.count();
     this.kissResponse = kissResponse;
     this.answered = new CountDownLatch(count);
+    this.v1 = config.dialect() == ClientConfig.Dialect.V1 ? new V1Exchange(this, config) : null;
     // Pings are the server's job here: the library's own keep-alive is off.
     setConnectionLostTimeout(0);
   }
 
-  /** Sends every Echo request at once, ids 1 to count. */
+  /** Sends every Echo request at once, ids 1 to count (v1: after HELLO). */
   void sendEchoRequests() {
     for (int i = 1; i <= count; i++) {
       unanswered.put(BigInteger.valueOf(i), GREETINGS[(i - 1) % GREETINGS.length]);
+    }
+    if (v1 != null) {
+      v1.start(count, GREETINGS);
+      return;
     }
     synchronized (sending) {
       try {
@@ -117,7 +128,15 @@ final class HelloClient extends WebSocketClient {
    * Closes with 1000, unless a Close was already sent, and waits up to {@code wait} for the server
    * to answer it and close the TCP connection; past that, the client closes the connection itself.
    */
-  void closeNormally(Duration wait) throws InterruptedException {
+  void closeNormally(Duration wait, Duration timeout) throws InterruptedException {
+    if (v1 != null && v1.disconnect()) {
+      // The server answers DISCONNECT with Close 1000, which onCloseFrame answers.
+      if (!serverClosed.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        Log.err(
+            "client: no Close from the server within %s of DISCONNECT; closing with 1000",
+            Durations.format(timeout));
+      }
+    }
     synchronized (sending) {
       if (closing == null && isOpen()) {
         closing = new Closing(CloseFrame.NORMAL, "bye", false);
@@ -143,6 +162,7 @@ final class HelloClient extends WebSocketClient {
         sendClose(frame.getCloseCode(), "");
       }
     }
+    serverClosed.countDown();
     stop();
   }
 
@@ -155,6 +175,59 @@ final class HelloClient extends WebSocketClient {
     } catch (WebsocketNotConnectedException e) {
       // The connection is already gone: onClose has run or is about to.
     }
+  }
+
+  /** Sends one binary message unless the client has closed; false when it was not sent. */
+  boolean sendBinary(byte[] message) {
+    synchronized (sending) {
+      if (closing != null) {
+        return false;
+      }
+      try {
+        send(message);
+        return true;
+      } catch (WebsocketNotConnectedException e) {
+        return false;
+      }
+    }
+  }
+
+  /** A sign of life from the server: a WebSocket Ping, or a v1 PING. */
+  void serverPinged() {
+    lastPingNanos = System.nanoTime();
+    serverSilent.set(false);
+  }
+
+  /** Counts a Kiss request answered, in either dialect, and prints it. */
+  void kissAnswered(String request) {
+    kissesAnswered.incrementAndGet();
+    Log.out(
+        "kiss %s -> language=%s encoding=%s time_zone=%s",
+        request, kissResponse.language(), kissResponse.encoding(), kissResponse.timeZone());
+  }
+
+  /** The Kiss response this client sends: the locale and time zone of its system. */
+  Messages.KissResponse kissResponse() {
+    return kissResponse;
+  }
+
+  /**
+   * Matches an Echo answer to its request by id and checks its data, in either dialect; {@code
+   * line} is printed when it is right.
+   */
+  void echoAnswered(BigInteger id, String data, String line) {
+    String sent = unanswered.get(id);
+    if (sent == null) {
+      fault("an Echo response for id " + id + ", which has no request in flight");
+      return;
+    }
+    if (!sent.equals(data)) {
+      fault("Echo response " + id + " has data " + data + ", not " + sent);
+    } else {
+      Log.out("%s", line);
+    }
+    unanswered.remove(id);
+    answered.countDown();
   }
 
   /** Warns once per silence when the server has sent no Ping for three ping intervals. */
@@ -203,6 +276,10 @@ final class HelloClient extends WebSocketClient {
 
   @Override
   public void onMessage(String text) {
+    if (v1 != null) {
+      fault("a text message on a v1 session");
+      return;
+    }
     Messages.Incoming message = Messages.readByClient(text);
     if (message instanceof Messages.EchoResponse response) {
       check(response);
@@ -217,17 +294,13 @@ final class HelloClient extends WebSocketClient {
           return;
         }
       }
-      kissesAnswered.incrementAndGet();
-      Log.out(
-          "kiss os_name=%s os_version=%s os_release=%s os_architecture=%s"
-              + " -> language=%s encoding=%s time_zone=%s",
-          request.osName(),
-          request.osVersion(),
-          request.osRelease(),
-          request.osArchitecture(),
-          kissResponse.language(),
-          kissResponse.encoding(),
-          kissResponse.timeZone());
+      kissAnswered(
+          String.format(
+              "os_name=%s os_version=%s os_release=%s os_architecture=%s",
+              request.osName(),
+              request.osVersion(),
+              request.osRelease(),
+              request.osArchitecture()));
     } else if (message instanceof Messages.ErrorResponse error) {
       fault("the server answered with Error " + error.status() + ": " + error.error());
     } else if (message instanceof Messages.Malformed malformed) {
@@ -237,6 +310,10 @@ final class HelloClient extends WebSocketClient {
 
   @Override
   public void onMessage(ByteBuffer bytes) {
+    if (v1 != null) {
+      v1.receive(bytes);
+      return;
+    }
     try {
       onMessage(StandardCharsets.UTF_8.newDecoder().decode(bytes).toString());
     } catch (CharacterCodingException e) {
@@ -246,8 +323,7 @@ final class HelloClient extends WebSocketClient {
 
   @Override
   public void onWebsocketPing(WebSocket connection, Framedata ping) {
-    lastPingNanos = System.nanoTime();
-    serverSilent.set(false);
+    serverPinged();
     synchronized (sending) {
       if (closing == null) {
         super.onWebsocketPing(connection, ping);
@@ -257,6 +333,9 @@ final class HelloClient extends WebSocketClient {
 
   @Override
   public void onClose(int code, String reason, boolean remote) {
+    if (v1 != null) {
+      v1.stop();
+    }
     if (!opened) {
       if (connectionError == null) {
         connectionError = "closed before the session opened: " + code + " " + reason;
@@ -287,25 +366,18 @@ final class HelloClient extends WebSocketClient {
   }
 
   private void check(Messages.EchoResponse response) {
-    String data = unanswered.get(response.id());
-    if (data == null) {
-      fault("an Echo response for id " + response.id() + ", which has no request in flight");
-      return;
-    }
     if (!response.idx().equals(response.id().toString())) {
       fault("Echo response " + response.id() + " has idx " + response.idx());
-    } else if (!response.data().equals(data)) {
-      fault("Echo response " + response.id() + " has data " + response.data() + ", not " + data);
-    } else {
-      Log.out(
-          "echo id=%s idx=%s data=%s meta=%s kv.id=%s",
-          response.id(), response.idx(), response.data(), response.meta(), response.uuid());
     }
-    unanswered.remove(response.id());
-    answered.countDown();
+    echoAnswered(
+        response.id(),
+        response.data(),
+        String.format(
+            "echo id=%s idx=%s data=%s meta=%s kv.id=%s",
+            response.id(), response.idx(), response.data(), response.meta(), response.uuid()));
   }
 
-  private void fault(String problem) {
+  void fault(String problem) {
     faulty.set(true);
     Log.err("client: fault of the server: %s", problem);
   }

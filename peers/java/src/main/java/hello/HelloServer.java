@@ -2,13 +2,12 @@ package hello;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.java_websocket.WebSocket;
@@ -16,12 +15,13 @@ import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.exceptions.InvalidDataException;
+import org.java_websocket.exceptions.InvalidHandshakeException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ClientHandshake;
+import org.java_websocket.handshake.HandshakeBuilder;
+import org.java_websocket.handshake.Handshakedata;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
-import org.java_websocket.server.DefaultSSLWebSocketServerFactory;
-import org.java_websocket.server.DefaultWebSocketServerFactory;
 import org.java_websocket.server.WebSocketServer;
 
 /**
@@ -29,39 +29,24 @@ import org.java_websocket.server.WebSocketServer;
  */
 final class HelloServer extends WebSocketServer {
   private final String scheme;
-  private final ServerConfig config;
-  private final ScheduledExecutorService timers;
-  private final Set<Session> sessions;
-  private final String kissRequest;
+  private final ServerContext context;
   private final CompletableFuture<Void> started = new CompletableFuture<>();
 
   /** A server for the plain port, or for the TLS port when {@code tls} is not null. */
   HelloServer(
-      SSLContext tls,
-      int port,
-      ServerConfig config,
-      ScheduledExecutorService timers,
-      Set<Session> sessions,
-      String kissRequest) {
+      SSLContext tls, int port, ServerContext context, ConnectionLimit limit, Lingerer lingerer) {
     super(
-        new InetSocketAddress(config.host(), port),
-        List.of(new Draft_6455(List.of(), config.maxMessageSize())));
+        new InetSocketAddress(context.config().host(), port),
+        List.of(new HeaderDecodingDraft(context.config().maxMessageSize())));
     this.scheme = tls == null ? "ws" : "wss";
-    this.config = config;
-    this.timers = timers;
-    this.sessions = sessions;
-    this.kissRequest = kissRequest;
+    this.context = context;
     setReuseAddr(true);
     setTcpNoDelay(true);
     // The sessions send their own Pings and evict with 1008; the library's own check is off.
     setConnectionLostTimeout(0);
     setWebSocketFactory(
-        new HandshakeTimeoutFactory(
-            tls == null
-                ? new DefaultWebSocketServerFactory()
-                : new DefaultSSLWebSocketServerFactory(tls),
-            timers,
-            config.handshakeTimeout()));
+        new ConnectionFactory(
+            tls, context.timers(), context.config().handshakeTimeout(), limit, lingerer));
   }
 
   /** Binds the port and returns the URL served, naming the port really bound. */
@@ -72,6 +57,7 @@ final class HelloServer extends WebSocketServer {
     } catch (ExecutionException e) {
       throw (Exception) e.getCause();
     }
+    ServerConfig config = context.config();
     String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
     return scheme + "://" + host + ":" + getPort() + config.path();
   }
@@ -82,22 +68,21 @@ final class HelloServer extends WebSocketServer {
     String resource = request.getResourceDescriptor();
     int query = resource.indexOf('?');
     String path = query >= 0 ? resource.substring(0, query) : resource;
-    if (!path.equals(config.path())) {
-      // The library answers a rejected handshake with "404 WebSocket Upgrade Failure".
-      throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "no WebSocket at " + path);
+    // Java-WebSocket answers every refused handshake "404 WebSocket Upgrade Failure": the one
+    // beyond --max-connections too, which PROTOCOL.md would answer 503.
+    if (!path.equals(context.config().path())) {
+      throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "no WebSocket at this path");
+    }
+    AcceptedSocket socket = ServerTransport.socketOf(connection);
+    if (socket != null && socket.overLimit()) {
+      throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "at the connection limit");
     }
     ServerHandshakeBuilder response =
         super.onWebsocketHandshakeReceivedAsServer(connection, draft, request);
     String id = UUID.randomUUID().toString();
-    String whoAmI = request.getFieldValue("WhoAmI").trim();
-    connection.setAttachment(
-        new Session(
-            id,
-            whoAmI.isEmpty() ? id : whoAmI,
-            (WebSocketImpl) connection,
-            config,
-            timers,
-            sessions));
+    String name =
+        SessionName.of(request.getFieldValue("WhoAmI"), request.getFieldValue("userId"), id);
+    connection.setAttachment(new Session(id, name, (WebSocketImpl) connection, context));
     response.put("SVR", Messages.LANGUAGE_TAG);
     response.put("X-Session-Id", id);
     return response;
@@ -110,7 +95,7 @@ final class HelloServer extends WebSocketServer {
 
   @Override
   public void onOpen(WebSocket connection, ClientHandshake handshake) {
-    session(connection).start(kissRequest);
+    session(connection).start();
   }
 
   @Override
@@ -119,7 +104,7 @@ final class HelloServer extends WebSocketServer {
     try {
       session.receive(message);
     } catch (RuntimeException | StackOverflowError e) {
-      session.replyError("the server could not handle this message: " + e);
+      session.failedToHandle(e);
     }
   }
 
@@ -129,7 +114,7 @@ final class HelloServer extends WebSocketServer {
     try {
       session.receive(message);
     } catch (RuntimeException | StackOverflowError e) {
-      session.replyError("the server could not handle this message: " + e);
+      session.failedToHandle(e);
     }
   }
 
@@ -162,5 +147,47 @@ final class HelloServer extends WebSocketServer {
 
   private static Session session(WebSocket connection) {
     return connection.getAttachment();
+  }
+
+  /**
+   * RFC 6455 as the library speaks it, except that the names a client gives ({@code WhoAmI}, {@code
+   * userId}) are read as UTF-8, with replacement characters where they are not: the library reads
+   * every header as ASCII, which would turn each byte of a non-ASCII name into U+FFFD.
+   */
+  private static final class HeaderDecodingDraft extends Draft_6455 {
+    private static final List<String> NAME_HEADERS = List.of("WhoAmI", "userId");
+    private final int maxMessageSize;
+
+    HeaderDecodingDraft(int maxMessageSize) {
+      super(List.of(), maxMessageSize);
+      this.maxMessageSize = maxMessageSize;
+    }
+
+    @Override
+    public Handshakedata translateHandshake(ByteBuffer buffer) throws InvalidHandshakeException {
+      int start = buffer.position();
+      Handshakedata handshake = super.translateHandshake(buffer);
+      if (handshake instanceof HandshakeBuilder headers) {
+        ByteBuffer head = buffer.duplicate().position(start).limit(buffer.position());
+        for (String line : StandardCharsets.UTF_8.decode(head).toString().split("\r\n")) {
+          int colon = line.indexOf(':');
+          if (colon <= 0) {
+            continue;
+          }
+          String field = line.substring(0, colon).trim();
+          for (String name : NAME_HEADERS) {
+            if (field.equalsIgnoreCase(name)) {
+              headers.put(name, line.substring(colon + 1).trim());
+            }
+          }
+        }
+      }
+      return handshake;
+    }
+
+    @Override
+    public Draft copyInstance() {
+      return new HeaderDecodingDraft(maxMessageSize);
+    }
   }
 }

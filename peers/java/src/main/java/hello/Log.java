@@ -1,5 +1,6 @@
 package hello;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
@@ -21,6 +22,14 @@ final class Log {
   /** Writes one line to standard error. */
   static void err(String format, Object... args) {
     ERR.println(String.format(Locale.ROOT, format, args));
+  }
+
+  /**
+   * The text as a JSON string (RFC 8259 escaping, by Jackson), for values that came from the
+   * network: no value can forge a field or a line (PROTOCOL.md section 2.1).
+   */
+  static String quoted(String text) {
+    return '"' + new String(JsonStringEncoder.getInstance().quoteAsString(text)) + '"';
   }
 
   private static PrintStream open(FileDescriptor descriptor) {

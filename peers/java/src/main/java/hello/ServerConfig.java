@@ -15,7 +15,32 @@ record ServerConfig(
     Duration pongTimeout,
     Duration kissInterval,
     int maxMessageSize,
-    Duration handshakeTimeout) {
+    Duration handshakeTimeout,
+    int maxConnections,
+    Duration closeTimeout,
+    Dialects dialects,
+    V1Timings v1) {
+
+  /** Which dialects the server serves: told apart per session, or pinned to one. */
+  enum Dialects {
+    AUTO,
+    JSON,
+    V1
+  }
+
+  /** The timers of a v1 session (PROTOCOL.md section 12.3). */
+  record V1Timings(
+      Duration pingInterval,
+      Duration sessionTimeout,
+      Duration timeInterval,
+      Duration kissInterval) {
+
+    /** How many PING timestamps a session keeps for matching: session timeout ÷ ping interval. */
+    int outstandingPings() {
+      return (int)
+          Math.max(1, Math.min(1 << 16, sessionTimeout.toMillis() / pingInterval.toMillis()));
+    }
+  }
 
   static final String USAGE =
       String.join(
@@ -35,6 +60,18 @@ record ServerConfig(
               + " 1048576)",
           "  --handshake-timeout D    drop connections not upgraded by then"
               + " (WS_HANDSHAKE_TIMEOUT, 10s)",
+          "  --max-connections N      connections served at once, counted from accept"
+              + " (WS_MAX_CONNECTIONS, 10000)",
+          "  --close-timeout D        how long a closing session waits for the client's Close"
+              + " (WS_CLOSE_TIMEOUT, 2s)",
+          "  --dialect D              auto, json or v1 (WS_DIALECT, auto)",
+          "  --v1-ping-interval D     how often a v1 session gets a PING (WS_V1_PING_INTERVAL, 1s)",
+          "  --v1-session-timeout D   how long a v1 session lives without a matching PONG"
+              + " (WS_V1_SESSION_TIMEOUT, 60s)",
+          "  --v1-time-interval D     how often a v1 session gets a TIME_NOTIFICATION"
+              + " (WS_V1_TIME_INTERVAL, 5s)",
+          "  --v1-kiss-interval D     how often a v1 session gets a KISS_REQUEST"
+              + " (WS_V1_KISS_INTERVAL, 5s)",
           "Durations are written 10s, 500ms, 1m.");
 
   static ServerConfig parse(String[] args, Path repoRoot) {
@@ -49,6 +86,13 @@ record ServerConfig(
     String kissInterval = Flags.env("WS_KISS_INTERVAL", "5s");
     String maxMessageSize = Flags.env("WS_MAX_MESSAGE_SIZE", "1048576");
     String handshakeTimeout = Flags.env("WS_HANDSHAKE_TIMEOUT", "10s");
+    String maxConnections = Flags.env("WS_MAX_CONNECTIONS", "10000");
+    String closeTimeout = Flags.env("WS_CLOSE_TIMEOUT", "2s");
+    String dialect = Flags.env("WS_DIALECT", "auto");
+    String v1PingInterval = Flags.env("WS_V1_PING_INTERVAL", "1s");
+    String v1SessionTimeout = Flags.env("WS_V1_SESSION_TIMEOUT", "60s");
+    String v1TimeInterval = Flags.env("WS_V1_TIME_INTERVAL", "5s");
+    String v1KissInterval = Flags.env("WS_V1_KISS_INTERVAL", "5s");
 
     Flags flags = new Flags(args);
     while (flags.advance()) {
@@ -67,6 +111,13 @@ record ServerConfig(
         case "--kiss-interval" -> kissInterval = flags.value();
         case "--max-message-size" -> maxMessageSize = flags.value();
         case "--handshake-timeout" -> handshakeTimeout = flags.value();
+        case "--max-connections" -> maxConnections = flags.value();
+        case "--close-timeout" -> closeTimeout = flags.value();
+        case "--dialect" -> dialect = flags.value();
+        case "--v1-ping-interval" -> v1PingInterval = flags.value();
+        case "--v1-session-timeout" -> v1SessionTimeout = flags.value();
+        case "--v1-time-interval" -> v1TimeInterval = flags.value();
+        case "--v1-kiss-interval" -> v1KissInterval = flags.value();
         default -> throw flags.unknown();
       }
     }
@@ -83,7 +134,15 @@ record ServerConfig(
             Durations.parsePositive("pong timeout", pongTimeout),
             Durations.parsePositive("kiss interval", kissInterval),
             Flags.integer("max message size", maxMessageSize),
-            Durations.parsePositive("handshake timeout", handshakeTimeout));
+            Durations.parsePositive("handshake timeout", handshakeTimeout),
+            Flags.integer("max connections", maxConnections),
+            Durations.parsePositive("close timeout", closeTimeout),
+            dialects(dialect),
+            new V1Timings(
+                Durations.parsePositive("v1 ping interval", v1PingInterval),
+                Durations.parsePositive("v1 session timeout", v1SessionTimeout),
+                Durations.parsePositive("v1 time interval", v1TimeInterval),
+                Durations.parsePositive("v1 kiss interval", v1KissInterval)));
     if (!path.startsWith("/")) {
       throw new UsageException("the path must start with /: " + path);
     }
@@ -93,6 +152,18 @@ record ServerConfig(
     if (config.maxMessageSize < 1) {
       throw new UsageException("the max message size must be at least 1 byte");
     }
+    if (config.maxConnections < 1) {
+      throw new UsageException("the max connections must be at least 1");
+    }
     return config;
+  }
+
+  private static Dialects dialects(String text) {
+    return switch (text.trim()) {
+      case "auto" -> Dialects.AUTO;
+      case "json" -> Dialects.JSON;
+      case "v1" -> Dialects.V1;
+      default -> throw new UsageException("dialect: auto, json or v1, not " + text);
+    };
   }
 }

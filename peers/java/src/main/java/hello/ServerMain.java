@@ -14,7 +14,6 @@ import javax.net.ssl.SSLContext;
 /** {@code server [flags]}: serves ws (and wss with --tls) until SIGINT or SIGTERM. */
 public final class ServerMain {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
-  private static final long CLOSE_WAIT_MILLIS = 2000;
 
   private ServerMain() {}
 
@@ -44,18 +43,20 @@ public final class ServerMain {
               return thread;
             });
     Set<Session> sessions = ConcurrentHashMap.newKeySet();
-    String kissRequest = Messages.kissRequest(SystemFacts.host());
+    ServerContext context = ServerContext.of(config, timers, sessions);
+    ConnectionLimit limit = new ConnectionLimit(config.maxConnections());
     CountDownLatch stop = new CountDownLatch(1);
     Signals.onInterruptOrTerminate(stop::countDown);
 
     List<HelloServer> servers = new ArrayList<>();
     try {
-      servers.add(new HelloServer(null, config.port(), config, timers, sessions, kissRequest));
+      Lingerer lingerer = new Lingerer(config.closeTimeout());
+      servers.add(new HelloServer(null, config.port(), context, limit, lingerer));
       if (config.tls()) {
         SSLContext tls =
             Tls.serverContext(
                 config.certsDir().resolve("server.crt"), config.certsDir().resolve("server.key"));
-        servers.add(new HelloServer(tls, config.tlsPort(), config, timers, sessions, kissRequest));
+        servers.add(new HelloServer(tls, config.tlsPort(), context, limit, lingerer));
       }
       for (HelloServer server : servers) {
         Log.out("listening on %s", server.listen(START_TIMEOUT));
@@ -68,7 +69,7 @@ public final class ServerMain {
 
     stop.await();
     sessions.forEach(Session::shutdown);
-    long deadline = System.currentTimeMillis() + CLOSE_WAIT_MILLIS;
+    long deadline = System.currentTimeMillis() + config.closeTimeout().toMillis();
     while (System.currentTimeMillis() < deadline
         && servers.stream().anyMatch(server -> !server.getConnections().isEmpty())) {
       Thread.sleep(20);

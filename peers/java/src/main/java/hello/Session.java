@@ -5,112 +5,146 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.java_websocket.WebSocketImpl;
+import org.java_websocket.enums.ReadyState;
 import org.java_websocket.exceptions.WebsocketNotConnectedException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
-import org.java_websocket.framing.PingFrame;
 
-/** One client's session on the server: its timers, heartbeat, answers and end. */
+/**
+ * One client's session on the server: what both dialects share (registry, log lines, sending,
+ * closing). The first data message fixes the dialect (PROTOCOL.md section 12.1); {@link
+ * JsonSession} and {@link V1Session} do the rest.
+ */
 final class Session {
+  /** The dialect a session speaks once fixed. */
+  enum Dialect {
+    JSON,
+    V1;
+
+    String label() {
+      return name().toLowerCase();
+    }
+  }
+
   /** A session whose client reads nothing holds at most this much in its send queue. */
   private static final int MAX_QUEUED_FRAMES = 64;
 
   private static final long MAX_QUEUED_BYTES = 4L << 20;
 
-  /** How long a Close may wait for a client that does not read before the TCP link is cut. */
-  private static final long CLOSE_GRACE_MILLIS = 1000;
-
-  private static final int MAX_ERROR_LENGTH = 500;
-
   private final String id;
   private final String name;
   private final WebSocketImpl connection;
-  private final ServerConfig config;
-  private final ScheduledExecutorService timers;
-  private final Set<Session> registry;
+  private final ServerContext context;
   private final AtomicBoolean ended = new AtomicBoolean();
-  private final AtomicLong pingsSent = new AtomicLong();
-  private final AtomicLong pingsAnswered = new AtomicLong();
   private final List<ScheduledFuture<?>> repeatingTasks = new CopyOnWriteArrayList<>();
-  private volatile Messages.KissResponse latestKiss;
+  private final JsonSession json;
+  private volatile Dialect dialect;
+  private volatile V1Session v1;
 
-  Session(
-      String id,
-      String name,
-      WebSocketImpl connection,
-      ServerConfig config,
-      ScheduledExecutorService timers,
-      Set<Session> registry) {
+  Session(String id, String name, WebSocketImpl connection, ServerContext context) {
     this.id = id;
     this.name = name;
     this.connection = connection;
-    this.config = config;
-    this.timers = timers;
-    this.registry = registry;
+    this.context = context;
+    this.json = new JsonSession(this, context);
   }
 
-  /** Registers the session and starts its Pings and Kiss requests, one interval from now. */
-  void start(String kissRequest) {
-    registry.add(this);
-    Log.out("session+ id=%s name=%s peer=%s", id, name, address(connection));
-    repeat(this::ping, config.pingInterval().toMillis());
-    repeat(() -> send(kissRequest), config.kissInterval().toMillis());
-    if (ended.get()) {
-      repeatingTasks.forEach(task -> task.cancel(false));
+  String id() {
+    return id;
+  }
+
+  /** Registers the session and starts the timers of its dialect, or JSON's while it has none. */
+  void start() {
+    context.registry().add(this);
+    Log.out("session+ id=%s name=%s peer=%s", id, Log.quoted(name), address(connection));
+    switch (context.config().dialects()) {
+      case V1 -> fixDialect(Dialect.V1);
+      case JSON -> {
+        fixDialect(Dialect.JSON);
+        json.startTimers();
+      }
+      case AUTO -> json.startTimers();
     }
+    if (ended.get()) {
+      cancelTimers();
+    }
+  }
+
+  /**
+   * Fixes the session's dialect unless it already has one, and returns the dialect it has. A v1
+   * session's timers start now, and JSON's stop.
+   */
+  Dialect fixDialect(Dialect wanted) {
+    synchronized (this) {
+      if (dialect != null) {
+        return dialect;
+      }
+      dialect = wanted;
+      if (wanted == Dialect.V1) {
+        json.stopTimers();
+        v1 = new V1Session(this, context);
+      }
+    }
+    if (wanted == Dialect.V1) {
+      v1.startTimers();
+    }
+    return wanted;
+  }
+
+  Dialect dialect() {
+    return dialect;
   }
 
   void receive(String text) {
     if (ended.get()) {
       return;
     }
-    Messages.Incoming message = Messages.readByServer(text);
-    if (message instanceof Messages.EchoRequest request) {
-      send(Messages.echoResponse(request));
-    } else if (message instanceof Messages.KissResponse kiss) {
-      latestKiss = kiss;
-      Log.out(
-          "kiss id=%s name=%s language=%s encoding=%s time_zone=%s",
-          id, name, kiss.language(), kiss.encoding(), kiss.timeZone());
-    } else if (message instanceof Messages.Malformed malformed) {
-      replyError(malformed.problem());
+    if (fixDialect(Dialect.JSON) == Dialect.V1) {
+      v1.receiveText();
+    } else {
+      json.receive(text);
     }
   }
 
-  /** A binary message carries the same JSON as a text one, as UTF-8. */
+  /** A binary message starting with 0x48 makes a new session v1; anything else, JSON. */
   void receive(ByteBuffer bytes) {
-    String text;
-    try {
-      text = StandardCharsets.UTF_8.newDecoder().decode(bytes).toString();
-    } catch (CharacterCodingException e) {
-      replyError("message is not JSON: the binary message is not valid UTF-8");
+    if (ended.get()) {
       return;
     }
-    receive(text);
+    boolean looksV1 =
+        bytes.hasRemaining() && Byte.toUnsignedInt(bytes.get(bytes.position())) == V1Codec.MAGIC;
+    if (fixDialect(looksV1 ? Dialect.V1 : Dialect.JSON) == Dialect.V1) {
+      v1.receive(bytes);
+    } else {
+      json.receive(bytes);
+    }
   }
 
-  void replyError(String problem) {
-    String error =
-        problem.length() > MAX_ERROR_LENGTH
-            ? problem.substring(0, MAX_ERROR_LENGTH) + "…"
-            : problem;
-    send(Messages.errorResponse(error));
+  /** A message the server could not handle (a bug, or a stack too deep for the JSON parser). */
+  void failedToHandle(Throwable error) {
+    if (dialect == Dialect.V1) {
+      Log.err("session %s: %s", id, error);
+    } else {
+      json.replyError("the server could not handle this message: " + error);
+    }
   }
 
-  /** Any Pong that arrives after a Ping answers it. */
+  /** A WebSocket Pong: JSON's heartbeat. */
   void pongReceived() {
-    pingsAnswered.set(pingsSent.get());
+    json.pongReceived();
+  }
+
+  /** Logs the latest Kiss response, of either dialect. */
+  void kissReceived(String language, String encoding, String timeZone) {
+    Log.out(
+        "kiss id=%s name=%s language=%s encoding=%s time_zone=%s",
+        id, Log.quoted(name), Log.quoted(language), Log.quoted(encoding), Log.quoted(timeZone));
   }
 
   /** Called when the library has closed the connection, whoever started it. */
@@ -120,30 +154,36 @@ final class Session {
 
   /** Closes the session with 1001 because the server is going away. */
   void shutdown() {
-    if (end("shutdown")) {
-      closeSoon(CloseFrame.GOING_AWAY, "server shutting down");
-    }
+    endAndClose("shutdown", CloseFrame.GOING_AWAY, "server shutting down");
   }
 
-  private void ping() {
-    long number = pingsSent.incrementAndGet();
-    PingFrame ping = new PingFrame();
-    ping.setPayload(ByteBuffer.allocate(Long.BYTES).putLong(0, number));
-    send(ping);
-    timers.schedule(
-        () -> {
-          if (pingsAnswered.get() < number) {
-            evict();
-          }
-        },
-        config.pongTimeout().toMillis(),
-        TimeUnit.MILLISECONDS);
+  /** Closes the session with 1008: no Pong (JSON) or no matching PONG (v1) came in time. */
+  void evict() {
+    endAndClose("pong timeout", CloseFrame.POLICY_VALIDATION, "pong timeout");
   }
 
-  private void evict() {
-    if (end("pong timeout")) {
-      closeSoon(CloseFrame.POLICY_VALIDATION, "pong timeout");
+  /** Ends the session for the reason given, then sends Close and aborts if it goes unanswered. */
+  void endAndClose(String reason, int code, String closeReason) {
+    if (!end(reason)) {
+      return;
     }
+    connection.close(code, closeReason);
+    // Java-WebSocket closes the socket once its Close is written out (then it lingers); a client
+    // that is not reading never lets it be written, and is aborted with a reset here.
+    context
+        .timers()
+        .schedule(
+            () -> {
+              if (connection.getReadyState() != ReadyState.CLOSED) {
+                AcceptedSocket socket = ServerTransport.socketOf(connection);
+                if (socket != null) {
+                  socket.abort();
+                }
+                connection.closeConnection(code, closeReason);
+              }
+            },
+            context.config().closeTimeout().toMillis(),
+            TimeUnit.MILLISECONDS);
   }
 
   /** Logs the end of the session once, whatever ends it first; false if it had already ended. */
@@ -151,20 +191,20 @@ final class Session {
     if (!ended.compareAndSet(false, true)) {
       return false;
     }
-    registry.remove(this);
-    repeatingTasks.forEach(task -> task.cancel(false));
-    Log.out("session- id=%s name=%s reason=%s", id, name, reason);
+    context.registry().remove(this);
+    cancelTimers();
+    Dialect spoken = dialect;
+    Log.out(
+        "session- id=%s name=%s reason=%s dialect=%s",
+        id, Log.quoted(name), reason, spoken == null ? "none" : spoken.label());
     return true;
   }
 
-  /** Sends Close, and cuts the connection if the client has not answered it in a short while. */
-  private void closeSoon(int code, String reason) {
-    connection.close(code, reason);
-    timers.schedule(
-        () -> connection.closeConnection(code, reason), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+  boolean hasEnded() {
+    return ended.get();
   }
 
-  private void send(String message) {
+  void send(String message) {
     try {
       connection.send(message);
     } catch (WebsocketNotConnectedException e) {
@@ -173,13 +213,47 @@ final class Session {
     pauseReadingWhileQueueIsFull();
   }
 
-  private void send(Framedata frame) {
+  void send(byte[] binary) {
+    try {
+      connection.send(binary);
+    } catch (WebsocketNotConnectedException e) {
+      return;
+    }
+    pauseReadingWhileQueueIsFull();
+  }
+
+  void send(Framedata frame) {
     try {
       connection.sendFrame(frame);
     } catch (WebsocketNotConnectedException e) {
       return;
     }
     pauseReadingWhileQueueIsFull();
+  }
+
+  /** Runs {@code task} every period, the first time one period from now, until the session ends. */
+  ScheduledFuture<?> repeat(Runnable task, long periodMillis) {
+    Runnable guarded =
+        () -> {
+          try {
+            task.run();
+          } catch (RuntimeException e) {
+            Log.err("session %s: %s", id, e);
+          }
+        };
+    ScheduledFuture<?> future =
+        context
+            .timers()
+            .scheduleAtFixedRate(guarded, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    repeatingTasks.add(future);
+    if (ended.get()) {
+      future.cancel(false);
+    }
+    return future;
+  }
+
+  private void cancelTimers() {
+    repeatingTasks.forEach(task -> task.cancel(false));
   }
 
   /**
@@ -212,34 +286,19 @@ final class Session {
     return bytes >= MAX_QUEUED_BYTES;
   }
 
-  private void repeat(Runnable task, long periodMillis) {
-    Runnable guarded =
-        () -> {
-          try {
-            task.run();
-          } catch (RuntimeException e) {
-            Log.err("session %s: %s", id, e);
-          }
-        };
-    repeatingTasks.add(
-        timers.scheduleAtFixedRate(guarded, periodMillis, periodMillis, TimeUnit.MILLISECONDS));
-  }
-
   private static String describeClose(int code, String reason, boolean remote) {
     if (code == CloseFrame.ABNORMAL_CLOSE) {
-      return "error: connection lost without a Close";
+      return "client vanished";
     }
     if (remote) {
       return "client closed";
     }
-    switch (code) {
-      case CloseFrame.NO_UTF8:
-        return "error: text message is not valid UTF-8 (1007)";
-      case CloseFrame.TOOBIG:
-        return "error: message larger than the limit (1009)";
-      default:
-        return "error: closed with " + code + " " + reason;
-    }
+    return switch (code) {
+      case CloseFrame.NO_UTF8 -> "error: text message is not valid UTF-8 (1007)";
+      case CloseFrame.TOOBIG -> "error: message larger than the limit (1009)";
+      case CloseFrame.PROTOCOL_ERROR -> "error: WebSocket protocol violation (1002)";
+      default -> "error: closed with " + code;
+    };
   }
 
   static String address(WebSocketImpl connection) {

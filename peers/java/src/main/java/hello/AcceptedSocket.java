@@ -1,0 +1,88 @@
+package hello;
+
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One accepted TCP connection, below the WebSocket library: it holds the connection's place under
+ * {@code --max-connections} until the socket really closes, and closes it in one of three ways. A
+ * lingering close shuts the sending side and reads on (PROTOCOL.md section 7); an abort sends a
+ * reset (section 5); a plain close does neither.
+ */
+final class AcceptedSocket {
+  private enum State {
+    OPEN,
+    LINGERING,
+    CLOSED
+  }
+
+  private final SocketChannel channel;
+  private final ConnectionLimit limit;
+  private final boolean overLimit;
+  private final Lingerer lingerer;
+  private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
+
+  AcceptedSocket(SocketChannel channel, ConnectionLimit limit, Lingerer lingerer) {
+    this.channel = channel;
+    this.limit = limit;
+    this.overLimit = !limit.acquire();
+    this.lingerer = lingerer;
+  }
+
+  SocketChannel channel() {
+    return channel;
+  }
+
+  /** True when this connection came beyond {@code --max-connections}: its handshake is refused. */
+  boolean overLimit() {
+    return overLimit;
+  }
+
+  boolean isOpen() {
+    return state.get() == State.OPEN && channel.isOpen();
+  }
+
+  /**
+   * Sends FIN after what was written, then reads and discards the client's input until it closes
+   * its side, for at most the close timeout and the linger limit; a client still writing then reads
+   * the server's Close instead of a reset.
+   */
+  void lingerThenClose() {
+    if (!state.compareAndSet(State.OPEN, State.LINGERING)) {
+      return;
+    }
+    try {
+      channel.shutdownOutput();
+    } catch (IOException e) {
+      close();
+      return;
+    }
+    lingerer.linger(this);
+  }
+
+  /** Closes at once with SO_LINGER 0: the kernel sends a reset and drops the unsent data. */
+  void abort() {
+    try {
+      channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+    } catch (IOException | RuntimeException e) {
+      // Already closed, or the option is refused: the close below is all that is left.
+    }
+    close();
+  }
+
+  /** Closes the socket, whatever it was doing, and frees its place; once. */
+  void close() {
+    if (state.getAndSet(State.CLOSED) == State.CLOSED) {
+      return;
+    }
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // Closed all the same.
+    } finally {
+      limit.release();
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package hello;
+
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * What every session of the server shares: the settings, the timer threads, the registry of live
+ * sessions, and the Kiss requests of both dialects (the host's facts do not change).
+ */
+record ServerContext(
+    ServerConfig config,
+    ScheduledExecutorService timers,
+    Set<Session> registry,
+    String jsonKissRequest,
+    byte[] v1KissRequest) {
+
+  static ServerContext of(
+      ServerConfig config, ScheduledExecutorService timers, Set<Session> registry) {
+    Messages.KissRequest facts = SystemFacts.host();
+    return new ServerContext(
+        config,
+        timers,
+        registry,
+        Messages.kissRequest(facts),
+        V1Codec.encode(
+            new V1Message.KissRequest(
+                facts.osName(), facts.osVersion(), facts.osRelease(), facts.osArchitecture())));
+  }
+}
