@@ -30,7 +30,7 @@ const USAGE = `Usage: client [flags]
   --timeout D           how long to wait for the connection and for each answer (default 10s)
   --name NAME           sent as WhoAmI, and in v1 as userId too (default node-client-XXXX)
   -H, --header 'N: V'   an extra handshake header; repeatable
-  --dialect D           json, or v1 for the binary dialect (default json, env WS_DIALECT)
+  --dialect D           json, or v1 for the binary dialect (default json)
   --random-interval D   v1: how often to send a RANDOM_NUMBER (default 5s, env WS_RANDOM_INTERVAL)
   --ping-interval D     the server's ping interval; no Ping for three of them gets a warning
                         (default 10s, env WS_PING_INTERVAL)
@@ -76,7 +76,6 @@ const OPTIONS = {
 
 function parseConfig(args) {
   const flags = parseFlags(args, OPTIONS, {
-    dialect: "WS_DIALECT",
     "random-interval": "WS_RANDOM_INTERVAL",
     "ping-interval": "WS_PING_INTERVAL",
     "v1-ping-interval": "WS_V1_PING_INTERVAL",
