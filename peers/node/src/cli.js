@@ -106,8 +106,3 @@ export function runMain({ usage, parse, run }) {
   }
   run(config);
 }
-
-/** Writes a log value bare when it is one plain word, quoted as JSON otherwise. */
-export function logValue(value) {
-  return /^[^\s"\\=\p{Cc}]+$/u.test(value) ? value : JSON.stringify(value);
-}

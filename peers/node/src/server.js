@@ -1,7 +1,7 @@
 // The Hello WebSocket server: ws:// and, with --tls, wss:// on the same sessions registry.
 
 import http from "node:http";
-import https from "node:https";
+import tls from "node:tls";
 import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
@@ -15,9 +15,12 @@ import {
   parsePositiveDuration,
   runMain,
 } from "./cli.js";
+import { Connections } from "./connections.js";
+import { log, sessionName } from "./log.js";
 import { LANGUAGE_TAG } from "./messages.js";
-import { Session, log } from "./session.js";
+import { Session } from "./session.js";
 import { kissRequest } from "./system.js";
+import * as v1 from "./v1.js";
 
 const USAGE = `Usage: server [flags]
 
@@ -26,40 +29,37 @@ const USAGE = `Usage: server [flags]
   --path P                  WebSocket path, others get 404 (default /ws, env WS_PATH)
   --tls                     also serve wss on --tls-port
   --tls-port P              wss port, 0 picks a free one (default 9886, env WS_TLS_PORT)
-  --certs-dir D             holds server.crt and server.key (default certs/ at the repo root)
+  --certs-dir D             holds server.crt and server.key (default certs/ at the repo root,
+                            env WS_CERTS_DIR)
   --ping-interval D         how often to Ping each session (default 10s, env WS_PING_INTERVAL)
   --pong-timeout D          how long a Ping may go unanswered, at most the ping interval
                             (default 10s, env WS_PONG_TIMEOUT)
   --kiss-interval D         how often to send a Kiss request (default 5s, env WS_KISS_INTERVAL)
   --max-message-size N      largest message accepted, in bytes (default 1048576,
                             env WS_MAX_MESSAGE_SIZE)
-  --handshake-timeout D     drop connections whose handshake takes longer (default 10s,
+  --handshake-timeout D     drop connections whose handshake is not done by then (default 10s,
                             env WS_HANDSHAKE_TIMEOUT)
-  --close-timeout D         how long to wait for a client's Close (default 2s)
-  --max-sessions N          sessions at once; more get 503 (default 10000)
+  --max-connections N       connections at once, counted from accept; more get 503
+                            (default 10000, env WS_MAX_CONNECTIONS)
+  --close-timeout D         how long a closing session waits for the client's Close
+                            (default 2s, env WS_CLOSE_TIMEOUT)
+  --linger-bytes N          most bytes read and thrown away after the server's Close
+                            (default 16777216, env WS_LINGER_BYTES)
+  --dialect D               auto, json or v1 (default auto, env WS_DIALECT)
+  --v1-ping-interval D      how often a v1 session gets a PING (default 1s, env WS_V1_PING_INTERVAL)
+  --v1-session-timeout D    how long a v1 session lives without a matching PONG
+                            (default 60s, env WS_V1_SESSION_TIMEOUT)
+  --v1-time-interval D      how often a v1 session gets a TIME_NOTIFICATION
+                            (default 5s, env WS_V1_TIME_INTERVAL)
+  --v1-kiss-interval D      how often a v1 session gets a KISS_REQUEST
+                            (default 5s, env WS_V1_KISS_INTERVAL)
   -h, --help                show this text
 
 Durations are written 10s, 500ms, 1m.
 `;
 
-const OPTIONS = {
-  host: { type: "string" },
-  port: { type: "string" },
-  path: { type: "string" },
-  tls: { type: "boolean", default: false },
-  "tls-port": { type: "string" },
-  "certs-dir": { type: "string" },
-  "ping-interval": { type: "string" },
-  "pong-timeout": { type: "string" },
-  "kiss-interval": { type: "string" },
-  "max-message-size": { type: "string" },
-  "handshake-timeout": { type: "string" },
-  "close-timeout": { type: "string" },
-  "max-sessions": { type: "string" },
-  help: { type: "boolean", short: "h", default: false },
-};
-
-const ENVIRONMENT = {
+// Each flag that takes a value, with its environment variable (PROTOCOL.md section 9).
+const VALUE_FLAGS = {
   host: "WS_HOST",
   port: "WS_PORT",
   path: "WS_PATH",
@@ -70,11 +70,33 @@ const ENVIRONMENT = {
   "kiss-interval": "WS_KISS_INTERVAL",
   "max-message-size": "WS_MAX_MESSAGE_SIZE",
   "handshake-timeout": "WS_HANDSHAKE_TIMEOUT",
+  "max-connections": "WS_MAX_CONNECTIONS",
+  "close-timeout": "WS_CLOSE_TIMEOUT",
+  "linger-bytes": "WS_LINGER_BYTES",
+  dialect: "WS_DIALECT",
+  "v1-ping-interval": "WS_V1_PING_INTERVAL",
+  "v1-session-timeout": "WS_V1_SESSION_TIMEOUT",
+  "v1-time-interval": "WS_V1_TIME_INTERVAL",
+  "v1-kiss-interval": "WS_V1_KISS_INTERVAL",
 };
 
+const OPTIONS = {
+  ...Object.fromEntries(
+    Object.keys(VALUE_FLAGS).map((flag) => [flag, { type: "string" }]),
+  ),
+  tls: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+};
+
+const DIALECTS = ["auto", "json", "v1"];
+
 function parseConfig(args) {
-  const flags = parseFlags(args, OPTIONS, ENVIRONMENT);
+  const flags = parseFlags(args, OPTIONS, VALUE_FLAGS);
   if (flags.help) return null;
+  const duration = (flag, fallback) =>
+    parsePositiveDuration(flags[flag] ?? fallback, flag);
+  const integer = (flag, fallback) =>
+    parseInteger(flags[flag] ?? fallback, flag, { min: 1 });
   const config = {
     host: flags.host ?? "127.0.0.1",
     port: parsePort(flags.port ?? "9898", "port"),
@@ -82,43 +104,36 @@ function parseConfig(args) {
     tls: flags.tls,
     tlsPort: parsePort(flags["tls-port"] ?? "9886", "tls-port"),
     certsDir: flags["certs-dir"] ?? path.join(REPO_ROOT, "certs"),
-    pingInterval: parsePositiveDuration(
-      flags["ping-interval"] ?? "10s",
-      "ping-interval",
-    ),
-    pongTimeout: parsePositiveDuration(
-      flags["pong-timeout"] ?? "10s",
-      "pong-timeout",
-    ),
-    kissInterval: parsePositiveDuration(
-      flags["kiss-interval"] ?? "5s",
-      "kiss-interval",
-    ),
-    maxMessageSize: parseInteger(
-      flags["max-message-size"] ?? "1048576",
-      "max-message-size",
-      {
-        min: 1,
-      },
-    ),
-    handshakeTimeout: parsePositiveDuration(
-      flags["handshake-timeout"] ?? "10s",
-      "handshake-timeout",
-    ),
-    closeTimeout: parsePositiveDuration(
-      flags["close-timeout"] ?? "2s",
-      "close-timeout",
-    ),
-    maxSessions: parseInteger(
-      flags["max-sessions"] ?? "10000",
-      "max-sessions",
-      { min: 1 },
-    ),
+    pingInterval: duration("ping-interval", "10s"),
+    pongTimeout: duration("pong-timeout", "10s"),
+    kissInterval: duration("kiss-interval", "5s"),
+    maxMessageSize: integer("max-message-size", "1048576"),
+    handshakeTimeout: duration("handshake-timeout", "10s"),
+    maxConnections: integer("max-connections", "10000"),
+    closeTimeout: duration("close-timeout", "2s"),
+    lingerBytes: integer("linger-bytes", String(16 * 1024 * 1024)),
+    dialect: flags.dialect ?? "auto",
+    v1: {
+      pingInterval: duration("v1-ping-interval", "1s"),
+      sessionTimeout: duration("v1-session-timeout", "60s"),
+      timeInterval: duration("v1-time-interval", "5s"),
+      kissInterval: duration("v1-kiss-interval", "5s"),
+    },
   };
   if (!config.path.startsWith("/"))
     throw new UsageError("--path must start with /");
   if (config.pongTimeout > config.pingInterval) {
     throw new UsageError("--pong-timeout must not exceed --ping-interval");
+  }
+  if (!DIALECTS.includes(config.dialect)) {
+    throw new UsageError(
+      `--dialect: expected auto, json or v1, got "${config.dialect}"`,
+    );
+  }
+  if (config.v1.sessionTimeout < config.v1.pingInterval) {
+    throw new UsageError(
+      "--v1-session-timeout must be at least --v1-ping-interval",
+    );
   }
   return config;
 }
@@ -126,8 +141,22 @@ function parseConfig(args) {
 async function run(config) {
   const sessions = new Set();
   const sessionIds = new WeakMap();
-  const handshakeTimers = new WeakMap();
-  const kissRequestText = JSON.stringify(kissRequest());
+  const kissFacts = kissRequest();
+  const kissRequests = {
+    json: JSON.stringify(kissFacts),
+    v1: v1.encode({ type: "KISS_REQUEST", ...kissFacts }),
+  };
+  let secureContext = null;
+  if (config.tls) {
+    try {
+      secureContext = tls.createSecureContext({
+        cert: fs.readFileSync(path.join(config.certsDir, "server.crt")),
+        key: fs.readFileSync(path.join(config.certsDir, "server.key")),
+      });
+    } catch (error) {
+      fail(`cannot read the TLS certificate: ${error.message}`);
+    }
+  }
 
   const webSockets = new WebSocketServer({
     noServer: true,
@@ -142,37 +171,39 @@ async function run(config) {
     );
   });
 
-  // Every connection gets until the handshake timeout to become a WebSocket session.
-  function startHandshakeTimer(socket) {
-    const timer = setTimeout(() => socket.destroy(), config.handshakeTimeout);
-    handshakeTimers.set(socket, timer);
-    socket.once("close", () => clearTimeout(timer));
-  }
+  // The HTTP server only parses handshakes; the listeners below accept its connections.
+  const httpServer = http.createServer();
+  const connections = new Connections({
+    httpServer,
+    maxConnections: config.maxConnections,
+    handshakeTimeout: config.handshakeTimeout,
+  });
 
-  function onUpgrade(request, socket, head) {
-    socket.on("error", () => socket.destroy());
+  httpServer.on("upgrade", (request, socket, head) => {
+    const connection = connections.of(socket);
     if (requestPath(request) !== config.path)
       return refuse(socket, "404 Not Found");
-    if (sessions.size >= config.maxSessions)
-      return refuse(socket, "503 Service Unavailable");
+    if (connection.overLimit) return refuse(socket, "503 Service Unavailable");
     const id = randomUUID();
     sessionIds.set(request, id);
     webSockets.handleUpgrade(request, socket, head, (webSocket) => {
-      clearTimeout(handshakeTimers.get(socket));
+      connection.handshakeDone();
       const session = new Session({
-        socket: webSocket,
+        webSocket,
+        socket,
+        tcpSocket: connection.tcpSocket,
         id,
-        name: request.headers.whoami || id,
+        name: sessionName(request.headers, id),
         peer: formatAddress(socket.remoteAddress, socket.remotePort),
         config,
-        kissRequest: kissRequestText,
+        kissRequests,
         onEnd: (ended) => sessions.delete(ended),
       });
       sessions.add(session);
     });
-  }
+  });
 
-  function onRequest(request, response) {
+  httpServer.on("request", (request, response) => {
     const status = requestPath(request) === config.path ? 426 : 404;
     response.writeHead(status, {
       Connection: "close",
@@ -181,39 +212,26 @@ async function run(config) {
     response.end(
       status === 426 ? "WebSocket upgrade required\n" : "Not Found\n",
     );
+  });
+
+  const listeners = [
+    { listener: connections.createListener(), scheme: "ws", port: config.port },
+  ];
+  if (secureContext !== null) {
+    listeners.push({
+      listener: connections.createListener(secureContext),
+      scheme: "wss",
+      port: config.tlsPort,
+    });
   }
 
-  const servers = [];
-  function addServer(server, connectionEvent, scheme, port) {
-    server.on(connectionEvent, startHandshakeTimer);
-    server.on("upgrade", onUpgrade);
-    server.on("request", onRequest);
-    servers.push({ server, scheme, port });
-  }
-  addServer(http.createServer(), "connection", "ws", config.port);
-  if (config.tls) {
-    let tlsOptions;
+  for (const { listener, scheme, port } of listeners) {
     try {
-      tlsOptions = {
-        cert: fs.readFileSync(path.join(config.certsDir, "server.crt")),
-        key: fs.readFileSync(path.join(config.certsDir, "server.key")),
-        handshakeTimeout: config.handshakeTimeout,
-      };
-    } catch (error) {
-      fail(`cannot read the TLS certificate: ${error.message}`);
-    }
-    const server = https.createServer(tlsOptions);
-    server.on("tlsClientError", () => {});
-    addServer(server, "secureConnection", "wss", config.tlsPort);
-  }
-
-  for (const { server, scheme, port } of servers) {
-    try {
-      await listen(server, port, config.host);
+      await listen(listener, port, config.host);
     } catch (error) {
       fail(`cannot listen on ${config.host}:${port}: ${error.message}`);
     }
-    const address = server.address();
+    const address = listener.address();
     log(
       `listening on ${scheme}://${formatAddress(address.address, address.port)}${config.path}`,
     );
@@ -223,7 +241,7 @@ async function run(config) {
   async function shutdown() {
     if (shuttingDown) return;
     shuttingDown = true;
-    for (const { server } of servers) server.close();
+    for (const { listener } of listeners) listener.close();
     const closing = [...sessions].map((session) => session.closed);
     for (const session of [...sessions]) session.shutdown();
     await Promise.race([Promise.all(closing), delay(config.closeTimeout)]);

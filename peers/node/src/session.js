@@ -1,170 +1,209 @@
-// One client's session on the server: answers its messages, sends it Kiss requests and Pings,
-// evicts it when its Pongs stop, and keeps what it may hold in memory bounded.
+// One client's session on the server, from the handshake to the closed socket: its log lines,
+// its dialect (fixed by the first data message, PROTOCOL.md section 12.1), a bounded send queue,
+// and closing (sections 5 and 7): the Close, the lingering read after it, and the reset of an
+// evicted client that does not read. What each dialect answers is in json-session.js and
+// v1-session.js.
 
-import { randomUUID } from "node:crypto";
-import { isUtf8 } from "node:buffer";
-import {
-  InvalidMessage,
-  decodeClientMessage,
-  echoResponse,
-  errorResponse,
-} from "./messages.js";
-import { logValue } from "./cli.js";
+import { JsonSession } from "./json-session.js";
+import { V1Session } from "./v1-session.js";
+import { looksLikeV1 } from "./v1.js";
+import { log, quoted } from "./log.js";
 
 // Past this many bytes waiting to be sent, the session stops reading until they drain, so a
 // client that sends requests but does not read answers can't grow the server's memory.
 const SEND_QUEUE_HIGH_WATER = 4 * 1024 * 1024;
 const SEND_QUEUE_LOW_WATER = 1024 * 1024;
 
-const CLOSE_GOING_AWAY = 1001;
-const CLOSE_POLICY_VIOLATION = 1008;
-const CLOSE_INTERNAL_ERROR = 1011;
+export const CloseCode = Object.freeze({
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  POLICY_VIOLATION: 1008,
+  INTERNAL_ERROR: 1011,
+});
+
+// ws reports a connection that ended without a Close frame with this code.
+const CLOSE_ABNORMAL = 1006;
+
+export const PONG_TIMEOUT = "pong timeout";
 
 export class Session {
   /**
    * @param {object} params
-   * @param {import("ws").WebSocket} params.socket the upgraded connection
+   * @param {import("ws").WebSocket} params.webSocket the upgraded connection
+   * @param {import("node:net").Socket} params.socket the socket ws reads and writes (TLS for wss)
+   * @param {import("node:net").Socket} params.tcpSocket the TCP socket under it
    * @param {string} params.id the session id sent in X-Session-Id
-   * @param {string} params.name the client's WhoAmI, or the id
+   * @param {string} params.name the session's name (log.js sessionName)
    * @param {string} params.peer the client's address and port
    * @param {object} params.config the server's timings and limits
-   * @param {string} params.kissRequest the Kiss request to send, as JSON text
+   * @param {{json: string, v1: Buffer}} params.kissRequests the Kiss request of each dialect
    * @param {(session: Session) => void} params.onEnd called once when the session ends
    */
-  constructor({ socket, id, name, peer, config, kissRequest, onEnd }) {
+  constructor({
+    webSocket,
+    socket,
+    tcpSocket,
+    id,
+    name,
+    peer,
+    config,
+    kissRequests,
+    onEnd,
+  }) {
+    this.webSocket = webSocket;
     this.socket = socket;
+    this.tcpSocket = tcpSocket;
     this.id = id;
     this.name = name;
     this.config = config;
+    this.kissRequests = kissRequests;
     this.onEnd = onEnd;
     this.ended = false;
     this.queuedBytes = 0;
-    this.pongTimer = null;
-    this.pingCount = 0;
     this.latestKiss = null;
-    this.closed = new Promise((resolve) => socket.once("close", resolve));
+    /** "json" or "v1" once fixed; null until then. */
+    this.dialect = null;
+    /** What answers the client: a JsonSession until a session becomes v1, then a V1Session. */
+    this.handler = null;
+    this.closed = new Promise((resolve) => webSocket.once("close", resolve));
 
-    log(`session+ id=${id} name=${logValue(name)} peer=${peer}`);
+    log(`session+ id=${id} name=${quoted(name)} peer=${peer}`);
 
-    socket.on("message", (data, isBinary) => this.receive(data, isBinary));
-    socket.on("pong", () => this.pongReceived());
-    socket.on("error", (error) => {
-      // ws has sent the Close (1007, 1009, 1002); don't wait long for the client's.
-      this.end(`error: ${error.message}`);
-      this.terminateAfterCloseTimeout();
-    });
-    socket.on("close", (code) =>
-      this.end(code === 1006 ? "error: connection lost" : "client closed"),
+    webSocket.on("message", (data, isBinary) => this.receive(data, isBinary));
+    webSocket.on("error", (error) => this.closedByLibrary(error));
+    webSocket.on("close", (code) =>
+      this.end(code === CLOSE_ABNORMAL ? "client vanished" : "client closed"),
     );
 
-    this.pingTimer = setInterval(() => this.ping(), config.pingInterval);
-    this.kissTimer = setInterval(
-      () => this.send(kissRequest),
-      config.kissInterval,
-    );
+    if (config.dialect === "v1") {
+      this.fixDialect("v1");
+    } else {
+      // JSON's Pings and Kiss requests run until a first message makes the session v1.
+      this.handler = new JsonSession(this);
+      if (config.dialect === "json") this.fixDialect("json");
+    }
   }
 
   receive(data, isBinary) {
-    // ws has already closed with 1007 a text message that is not UTF-8; a binary one is ours.
-    if (isBinary && !isUtf8(data)) {
-      this.send(
-        errorResponse("not JSON: a binary message whose payload is not UTF-8"),
-      );
-      return;
-    }
-    let message;
-    try {
-      message = decodeClientMessage(data.toString("utf8"));
-    } catch (error) {
-      if (error instanceof InvalidMessage) {
-        this.send(errorResponse(error.message));
-      } else {
-        process.stderr.write(`session ${this.id}: ${error.stack}\n`);
-        this.close(
-          CLOSE_INTERNAL_ERROR,
-          "internal error",
-          `error: ${error.message}`,
-        );
-      }
-      return;
-    }
-    if (message.kind === "echo") {
-      this.send(echoResponse(message.id, randomUUID(), message.data));
-    } else {
-      this.latestKiss = message;
-      const { language, encoding, time_zone } = message;
-      log(
-        `kiss id=${this.id} name=${logValue(this.name)} language=${logValue(language)} ` +
-          `encoding=${logValue(encoding)} time_zone=${logValue(time_zone)}`,
-      );
-    }
-  }
-
-  /** Sends one message, pausing reads while too much is waiting to go out. */
-  send(text) {
     if (this.ended) return;
-    const bytes = Buffer.byteLength(text);
-    this.queuedBytes += bytes;
-    this.socket.send(text, () => {
-      this.queuedBytes -= bytes;
-      if (this.socket.isPaused && this.queuedBytes <= SEND_QUEUE_LOW_WATER)
-        this.socket.resume();
-    });
-    if (this.queuedBytes > SEND_QUEUE_HIGH_WATER) this.socket.pause();
-  }
-
-  ping() {
-    // The pong timeout is at most the ping interval, so a Ping still unanswered now is overdue.
-    if (this.pongTimer !== null) {
-      this.evict();
-      return;
+    if (this.dialect === null)
+      this.fixDialect(isBinary && looksLikeV1(data) ? "v1" : "json");
+    try {
+      this.handler.receive(data, isBinary);
+    } catch (error) {
+      // A bug of ours: this session ends, the server goes on.
+      process.stderr.write(`session ${this.id}: ${error.stack}\n`);
+      this.close(
+        CloseCode.INTERNAL_ERROR,
+        "internal error",
+        "error: internal error",
+      );
     }
-    this.pongTimer = setTimeout(() => this.evict(), this.config.pongTimeout);
-    this.socket.ping(String(++this.pingCount));
   }
 
-  pongReceived() {
-    clearTimeout(this.pongTimer);
-    this.pongTimer = null;
+  /** Fixes the session's dialect; a v1 session's timers start now, and JSON's stop. */
+  fixDialect(dialect) {
+    this.dialect = dialect;
+    if (dialect === "v1") {
+      this.handler?.stop();
+      this.handler = new V1Session(this);
+    }
   }
 
+  /**
+   * Sends one message, pausing reads while too much is waiting to go out. What a timer sends
+   * (`skipWhenBusy`) is skipped instead while the client is not reading.
+   */
+  send(data, { skipWhenBusy = false } = {}) {
+    if (this.ended) return;
+    if (skipWhenBusy && this.queuedBytes > SEND_QUEUE_LOW_WATER) return;
+    const bytes =
+      typeof data === "string" ? Buffer.byteLength(data) : data.length;
+    this.queuedBytes += bytes;
+    this.webSocket.send(data, () => {
+      this.queuedBytes -= bytes;
+      if (this.webSocket.isPaused && this.queuedBytes <= SEND_QUEUE_LOW_WATER)
+        this.webSocket.resume();
+    });
+    if (this.queuedBytes > SEND_QUEUE_HIGH_WATER) this.webSocket.pause();
+  }
+
+  /** Keeps and logs a Kiss response, JSON's or v1's. */
+  kissAnswered({ language, encoding, time_zone }) {
+    this.latestKiss = { language, encoding, time_zone };
+    log(
+      `kiss id=${this.id} name=${quoted(this.name)} language=${quoted(language)} ` +
+        `encoding=${quoted(encoding)} time_zone=${quoted(time_zone)}`,
+    );
+  }
+
+  /** No Pong (JSON) or matching PONG (v1) in time: Close 1008, then a reset if unanswered. */
   evict() {
-    this.close(CLOSE_POLICY_VIOLATION, "pong timeout", "pong timeout");
+    this.close(CloseCode.POLICY_VIOLATION, PONG_TIMEOUT, PONG_TIMEOUT, {
+      resetWhenLate: true,
+    });
   }
 
   /** Server shutdown: Close 1001. */
   shutdown() {
-    this.close(CLOSE_GOING_AWAY, "server shutting down", "shutdown");
+    this.close(CloseCode.GOING_AWAY, "server shutting down", "shutdown");
   }
 
-  /** Ends the session, sends Close, and drops the connection if the client does not close it soon. */
-  close(code, closeReason, logReason) {
+  /** Ends the session with a Close of the server's own, after what was already sent. */
+  close(code, closeReason, logReason, { resetWhenLate = false } = {}) {
     if (this.ended) return;
     this.end(logReason);
-    this.socket.close(code, closeReason);
-    this.terminateAfterCloseTimeout();
+    this.webSocket.close(code, closeReason);
+    this.linger({ resetWhenLate });
   }
 
-  terminateAfterCloseTimeout() {
-    const timer = setTimeout(
-      () => this.socket.terminate(),
-      this.config.closeTimeout,
-    );
-    this.closed.then(() => clearTimeout(timer));
+  /** ws refused the client's input (1002, 1007, 1009) and has sent the Close itself. */
+  closedByLibrary(error) {
+    this.end(`error: ${error.message}`);
+    this.linger({ resetWhenLate: false });
+  }
+
+  /**
+   * The lingering close (section 7): after the server's Close, what the client still sends is
+   * read and thrown away (ws discards it, or parses it for the client's Close) until the socket
+   * closes, for at most the close timeout and the linger limit; then the socket is closed, with
+   * a reset for an evicted client (section 5), whose unsent answers the kernel then frees.
+   */
+  linger({ resetWhenLate }) {
+    if (this.lingering) return;
+    this.lingering = true;
+    let lingered = 0;
+    const countDiscarded = (chunk) => {
+      lingered += chunk.length;
+      if (lingered > this.config.lingerBytes) this.socket.destroy();
+    };
+    this.socket.on("data", countDiscarded);
+    this.webSocket.resume();
+    const timer = setTimeout(() => {
+      if (resetWhenLate) this.abort();
+      else this.socket.destroy();
+    }, this.config.closeTimeout);
+    this.closed.then(() => {
+      clearTimeout(timer);
+      this.socket.off("data", countDiscarded);
+    });
+  }
+
+  /** Closes the connection with SO_LINGER 0: the kernel sends a reset and drops unsent data. */
+  abort() {
+    if (!this.tcpSocket.destroyed) this.tcpSocket.resetAndDestroy();
+    this.socket.destroy();
   }
 
   /** Logs the end of the session and stops its timers; only the first call counts. */
   end(reason) {
     if (this.ended) return;
     this.ended = true;
-    clearInterval(this.pingTimer);
-    clearInterval(this.kissTimer);
-    clearTimeout(this.pongTimer);
-    log(`session- id=${this.id} name=${logValue(this.name)} reason=${reason}`);
+    this.handler?.stop();
+    log(
+      `session- id=${this.id} name=${quoted(this.name)} reason=${reason} dialect=${this.dialect ?? "none"}`,
+    );
     this.onEnd(this);
   }
-}
-
-export function log(line) {
-  process.stdout.write(`${line}\n`);
 }
