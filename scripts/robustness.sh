@@ -77,9 +77,8 @@ else
     run_timeout=1200
 fi
 kiss=(--kiss-interval 500ms)
-# The Rust server takes its v1 timers; a peer runs with the defaults, which the suite assumes
-# when it is told nothing.
-rust_v1=(--v1-ping-interval 500ms --v1-session-timeout 2s)
+# The v1 timers every server takes (peers/README.md), short so that v1 evictions come in seconds.
+v1_timers=(--v1-ping-interval 500ms --v1-session-timeout 2s)
 start_timeout=60 # seconds for a server to print its listening line
 
 target="${CARGO_TARGET_DIR:-$root/target}"
@@ -153,16 +152,15 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # Judges IMPL's server in DIALECT: a fresh server, the suite told its settings and PID.
 judge() {
-    local impl="$1" dialect="$2" pid url status=0 extra=()
+    local impl="$1" dialect="$2" pid url status=0
     local name="$impl-$dialect" log="$out/logs/server-$impl-$dialect.log"
     step "$impl server, $dialect"
     if [[ -n "${broken[$impl]:-}" ]]; then
         echo "    ${broken[$impl]}"
         return
     fi
-    [[ "$impl" == rust ]] && extra=("${rust_v1[@]}")
     "$(server_of "$impl")" --port 0 --tls --tls-port 0 --certs-dir "$certs" "${settings[@]}" \
-        "${kiss[@]}" "${extra[@]}" >"$log" 2>&1 &
+        "${kiss[@]}" "${v1_timers[@]}" >"$log" 2>&1 &
     pid=$!
     started+=("$pid")
     if ! wait_for_line "$log" 'listening on ws://' "$start_timeout" "$pid"; then
@@ -176,7 +174,7 @@ judge() {
     fi
     url="$(grep -Eo -m1 'listening on ws://[^ ]+' "$log" | sed 's/^listening on //')"
     timeout --kill-after=5 "$run_timeout" "$hello_client" robustness --url "$url" \
-        --dialect "$dialect" --server-pid "$pid" "${settings[@]}" "${extra[@]}" "${counts[@]}" \
+        --dialect "$dialect" --server-pid "$pid" "${settings[@]}" "${v1_timers[@]}" "${counts[@]}" \
         --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
         >"$out/logs/robustness-$name.log" 2>&1 || status=$?
     sed 's/^/    /' "$out/logs/robustness-$name.log" | cut -c1-240

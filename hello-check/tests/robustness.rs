@@ -128,7 +128,6 @@ async fn the_reference_server_survives_every_case_in_v1() {
 }
 
 #[tokio::test]
-#[ignore = "passes once the lingering close lands"]
 async fn the_reference_server_delivers_close_1009_to_a_client_still_writing() {
     let server = reference_server(reference_config()).await;
     for dialect in [Dialect::Json, Dialect::V1] {

@@ -2,12 +2,13 @@
 //! read, a Ping flood, and frozen clients among live ones (PROTOCOL.md sections 5 and 6). A
 //! normal client is served meanwhile, and the server's memory is measured when its pid is known.
 
+use std::io::ErrorKind;
 use std::time::Duration;
 
 use futures_util::future::join_all;
 use futures_util::{SinkExt, StreamExt, stream};
 use tokio::time::{Instant, sleep_until, timeout_at};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
 use super::handshakes::{OPENING_CONCURRENCY, evicted};
@@ -46,6 +47,9 @@ struct Written {
     sent: usize,
     /// Why the writing stopped before its count and its time, if it did.
     cut: Option<String>,
+    /// Whether it stopped on a reset. The kernel reports a reset once: to the write that meets
+    /// it, after which a read sees only the end of the stream.
+    reset: bool,
 }
 
 impl Robustness {
@@ -112,6 +116,15 @@ impl Robustness {
                 not_opened[0]
             ));
         }
+        // A write cut by a reset was the ending: the read after it only sees the stream end.
+        let endings: Vec<Ending> = endings
+            .into_iter()
+            .zip(&written)
+            .map(|(ending, written)| match ending {
+                Ending::Eof if written.reset => Ending::Reset,
+                ending => ending,
+            })
+            .collect();
         let (ok, wrong) = self.judge_evictions(&endings, bound);
         seen.push_str(&format!("; {ok}; {}", served.describe()));
         let memory_wrong = self.memory_verdict(figures, &mut seen);
@@ -374,9 +387,18 @@ async fn write_without_reading(
         }
         session.ws.flush().await
     };
-    let cut = match timeout_at(deadline, writing).await {
-        Ok(Ok(())) | Err(_) => None,
-        Ok(Err(error)) => Some(error.to_string()),
+    let (cut, reset) = match timeout_at(deadline, writing).await {
+        Ok(Ok(())) | Err(_) => (None, false),
+        Ok(Err(error)) => {
+            let reset = matches!(
+                &error,
+                WsError::Io(error) if matches!(
+                    error.kind(),
+                    ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe
+                )
+            );
+            (Some(error.to_string()), reset)
+        }
     };
-    Written { sent, cut }
+    Written { sent, cut, reset }
 }
