@@ -293,7 +293,7 @@ impl Case for ServerCase {
                 "a Ping arrives within the ping interval (+ slack) of the handshake, and another within an interval of it"
             }
             ServerCase::Eviction => {
-                "a client that stops reading, and so answers no Ping, is closed with 1008 within ping interval + pong timeout (+ slack)"
+                "a client that stops reading, and so answers no Ping, is closed with 1008, or reset (which is reported), within ping interval + pong timeout (+ slack)"
             }
             ServerCase::LiveNotEvicted => {
                 "a client that answers every Ping is still served after ping interval + pong timeout (+ slack)"

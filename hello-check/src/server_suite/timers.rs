@@ -8,8 +8,8 @@ use futures_util::StreamExt;
 use hello_net::{connect_over, local_kiss_response};
 use hello_protocol::encode;
 use tokio::time::{Instant, sleep, timeout_at};
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::human;
 use super::probe::Mutable;
@@ -84,8 +84,18 @@ impl Checker {
                     ));
                 }
                 Ok(Some(Ok(_))) => {}
+                // A server may abort a client that does not take its Close (PROTOCOL.md
+                // section 5): a reset after the deadline is an eviction too.
+                Ok(Some(Err(WsError::Io(error))))
+                    if error.kind() == std::io::ErrorKind::ConnectionReset =>
+                {
+                    return Ok(format!(
+                        "reset, not closed with 1008, by {}: the server aborted a client that did not read its Close",
+                        human(bound + self.config.slack)
+                    ));
+                }
                 Ok(Some(Err(_)) | None) => {
-                    return Err("the connection was dropped without a Close 1008 frame; send Close 1008 \"pong timeout\" before closing".to_owned());
+                    return Err("the connection was dropped without a Close 1008 frame or a reset; send Close 1008 \"pong timeout\", and abort (reset) a client that does not take it".to_owned());
                 }
                 Err(_) => {
                     return Err(format!(
