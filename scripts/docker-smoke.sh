@@ -404,13 +404,13 @@ check_sessions() { # check_sessions SERVER-CONTAINER LABEL CLIENT-NAME...
     shift 2
     log=$(logs "$container")
     for name in "$@"; do
-        if grep -qE "session\+ id=[0-9a-f-]+ name=$name peer=" <<<"$log" &&
-            grep -qE "kiss id=[0-9a-f-]+ name=$name " <<<"$log" &&
-            grep -qE "session- id=[0-9a-f-]+ name=$name reason=client closed" <<<"$log"; then
+        if grep -qE "session\+ id=[0-9a-f-]+ name=\"$name\" peer=" <<<"$log" &&
+            grep -qE "kiss id=[0-9a-f-]+ name=\"$name\" " <<<"$log" &&
+            grep -qE "session- id=[0-9a-f-]+ name=\"$name\" reason=client closed" <<<"$log"; then
             pass "$label log: session+, kiss, session- reason=client closed for $name"
         else
             fail "$label log: no session+/kiss/session- reason=client closed for $name"
-            grep -E "name=$name( |$)" <<<"$log" | indent
+            grep -F "name=\"$name\"" <<<"$log" | indent
         fi
     done
 }
@@ -420,7 +420,7 @@ if ((with_go)); then
 else
     check_sessions "$server" "rust server" rust-ws rust-wss
 fi
-if logs "$server" | grep -E 'session\+ .*name=rust-wss .*tls=true' >/dev/null; then
+if logs "$server" | grep -E 'session\+ .*name="rust-wss" .*tls=true' >/dev/null; then
     pass "rust server log: the wss session is marked tls=true"
 else
     fail "rust server log: the wss session is not marked tls=true"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The interop matrix: every implementation judged by the conformance suites, and every client
-# against every server, over ws and wss. Prints the matrix, writes it as Markdown, and exits 1 if
-# any cell failed.
+# against every server, over ws and wss, in both dialects (JSON and the binary v1). Prints the
+# matrix, writes it as Markdown (matrix.md) and as one line per verdict (verdicts.tsv), and exits
+# 1 if any cell failed.
 #
-#   scripts/interop.sh                      # all five implementations, ws and wss
+#   scripts/interop.sh                      # all five implementations, ws and wss, json and v1
 #   scripts/interop.sh --impls rust,go      # a subset (a new peer while you write it)
+#   scripts/interop.sh --dialects v1        # one dialect
 #   scripts/interop.sh --update-readme      # also put the matrix into README.md
 #
 # Every process it starts runs on a free port and is stopped by PID when the script ends, also on
@@ -14,6 +16,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 impls=(rust go python java node)
 transports=(ws wss)
+dialects=(json v1)
 out="$root/target/interop"
 peers="$root/peers"
 build=yes
@@ -24,6 +27,13 @@ update_readme=no
 ping_interval=1s
 pong_timeout=1s
 kiss_interval=500ms
+# The binary dialect's timers (PROTOCOL.md section 12.3), as short: a v1 session is evicted after
+# 3 s without a matching PONG, so the suite's eviction cases take seconds.
+v1_ping_interval=500ms
+v1_session_timeout=3s
+v1_time_interval=500ms
+v1_kiss_interval=500ms
+random_interval=500ms
 # How long a client in a pair stays connected: more than one Kiss and one Ping round.
 pair_duration=2s
 # How long the client under `hello-server check` stays: a few Kiss and Ping rounds.
@@ -39,6 +49,7 @@ usage() {
 Options:
   --impls LIST        comma-separated, from: ${impls[*]}
   --transports LIST   ws, wss or both (default ws,wss)
+  --dialects LIST     json, v1 or both (default json,v1)
   --peers-dir DIR     where the peers' folders are (default peers)
   --out DIR           where logs, reports and matrix.md go (default target/interop)
   --no-build          use what was built before
@@ -50,6 +61,7 @@ while (($#)); do
     case "$1" in
     --impls) IFS=, read -r -a impls <<<"$2" && shift ;;
     --transports) IFS=, read -r -a transports <<<"$2" && shift ;;
+    --dialects) IFS=, read -r -a dialects <<<"$2" && shift ;;
     --peers-dir) peers="$(cd "$2" && pwd)" && shift ;;
     --out) out="$(mkdir -p "$2" && cd "$2" && pwd)" && shift ;;
     --no-build) build=no ;;
@@ -66,6 +78,10 @@ done
 for transport in "${transports[@]}"; do
     [[ "$transport" == ws || "$transport" == wss ]] ||
         { echo "interop: transport must be ws or wss, not '$transport'" >&2 && exit 2; }
+done
+for dialect in "${dialects[@]}"; do
+    [[ "$dialect" == json || "$dialect" == v1 ]] ||
+        { echo "interop: dialect must be json or v1, not '$dialect'" >&2 && exit 2; }
 done
 
 hello_server="$root/target/debug/hello-server"
@@ -133,12 +149,18 @@ fi
 
 certs="$out/certs"
 "$hello_server" gen-certs --certs-dir "$certs" >"$out/logs/gen-certs.log" 2>&1
-intervals=(--ping-interval "$ping_interval" --pong-timeout "$pong_timeout" --kiss-interval "$kiss_interval")
+intervals=(--ping-interval "$ping_interval" --pong-timeout "$pong_timeout" --kiss-interval "$kiss_interval"
+    --v1-ping-interval "$v1_ping_interval" --v1-session-timeout "$v1_session_timeout"
+    --v1-time-interval "$v1_time_interval" --v1-kiss-interval "$v1_kiss_interval")
+# What a client is told of the dialect it speaks.
+dialect_flags() { # dialect_flags DIALECT
+    if [[ "$1" == v1 ]]; then echo --dialect v1 --random-interval "$random_interval"; fi
+}
 
 # --- results -------------------------------------------------------------------------------------
 
-declare -A cell=()      # "server client transport" -> ok | FAIL
-declare -A suite=()     # "server|client impl transport" -> summary line of the suite
+declare -A cell=()      # "server client transport dialect" -> ok | FAIL
+declare -A suite=()     # "server|client impl transport dialect" -> summary line of the suite
 declare -A suite_ok=()  # same key -> yes | no
 failures=()             # one line per failed cell, with its reason
 failed=0
@@ -192,17 +214,19 @@ PY
 
 # Marks every cell of a server that cannot be judged as failed, with the reason.
 server_unusable() {
-    local server="$1" summary="$2" why="$3" transport client
-    for transport in "${transports[@]}"; do
-        suite["server $server $transport"]="$summary"
-        suite_ok["server $server $transport"]=no
-        for client in "${impls[@]}"; do cell["$server $client $transport"]=FAIL; done
+    local server="$1" summary="$2" why="$3" transport dialect client
+    for dialect in "${dialects[@]}"; do
+        for transport in "${transports[@]}"; do
+            suite["server $server $transport $dialect"]="$summary"
+            suite_ok["server $server $transport $dialect"]=no
+            for client in "${impls[@]}"; do cell["$server $client $transport $dialect"]=FAIL; done
+        done
     done
     fail "server $server: $why"
 }
 
 judge_server() {
-    local server="$1" pid client transport url
+    local server="$1" pid client transport dialect url
     local log="$out/logs/server-$server.log"
     step "server $server"
     if [[ -n "${broken[$server]:-}" ]]; then
@@ -221,58 +245,65 @@ judge_server() {
         return
     fi
 
-    for transport in "${transports[@]}"; do
-        url="$(listening_url "$log" "$transport")"
-        local name="server-$server-$transport" status=0
-        printf '  %-4s hello-client check ... ' "$transport"
-        rm -f "$out/reports/$name.json"
-        timeout --kill-after=5 "$run_timeout" "$hello_client" check --url "$url" \
-            --ca "$certs/ca.crt" "${intervals[@]}" \
-            --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
-            >"$out/logs/check-$name.log" 2>&1 || status=$?
-        record_suite "server $server $transport" "$status" "$out/reports/$name.json" \
-            "$out/logs/check-$name.log" "hello-client check against the $server server over $transport"
-        echo "${suite["server $server $transport"]}"
+    for dialect in "${dialects[@]}"; do
+        for transport in "${transports[@]}"; do
+            url="$(listening_url "$log" "$transport")"
+            local name="server-$server-$transport-$dialect" status=0
+            printf '  %-4s %-4s hello-client check ... ' "$dialect" "$transport"
+            rm -f "$out/reports/$name.json"
+            timeout --kill-after=5 "$run_timeout" "$hello_client" check --url "$url" \
+                --ca "$certs/ca.crt" "${intervals[@]}" --dialect "$dialect" \
+                --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
+                >"$out/logs/check-$name.log" 2>&1 || status=$?
+            record_suite "server $server $transport $dialect" "$status" "$out/reports/$name.json" \
+                "$out/logs/check-$name.log" \
+                "hello-client check --dialect $dialect against the $server server over $transport"
+            echo "${suite["server $server $transport $dialect"]}"
 
-        for client in "${impls[@]}"; do
-            judge_pair "$server" "$client" "$transport" "$url" "$log"
+            for client in "${impls[@]}"; do
+                judge_pair "$server" "$client" "$transport" "$dialect" "$url" "$log"
+            done
         done
     done
     stop "$pid"
 }
 
 # A pair passes when the client exits 0 and the server logged the session's start, a Kiss answer
-# and the client's clean close under the client's name.
+# and the client's clean close under the client's name. Names are logged as JSON strings
+# (PROTOCOL.md section 2.1), so only the name itself, quoted, matches: a client that calls itself
+# 'NAME reason=client closed' cannot forge the verdict.
 judge_pair() {
-    local server="$1" client="$2" transport="$3" url="$4" server_log="$5" status=0
-    local name="interop-$client-$transport-$RANDOM"
-    local log="$out/logs/pair-$server-$client-$transport.log"
-    printf '  %-4s %-7s client ... ' "$transport" "$client"
+    local server="$1" client="$2" transport="$3" dialect="$4" url="$5" server_log="$6" status=0
+    local name="interop-$client-$transport-$dialect-$RANDOM"
+    local log="$out/logs/pair-$server-$client-$transport-$dialect.log"
+    local key="$server $client $transport $dialect"
+    printf '  %-4s %-4s %-7s client ... ' "$dialect" "$transport" "$client"
     if [[ -n "${broken[$client]:-}" ]]; then
-        cell["$server $client $transport"]=FAIL
-        fail "$client client → $server server over $transport: ${broken[$client]}"
+        cell[$key]=FAIL
+        fail "$client client → $server server over $transport in $dialect: ${broken[$client]}"
         echo FAIL
         return
     fi
+    # shellcheck disable=SC2046 # dialect_flags prints separate words on purpose
     timeout --kill-after=5 "$run_timeout" "$(client_of "$client")" --url "$url" \
         --ca "$certs/ca.crt" --count 5 --duration "$pair_duration" --name "$name" \
-        >"$log" 2>&1 || status=$?
+        $(dialect_flags "$dialect") >"$log" 2>&1 || status=$?
     local why=""
     if [[ "$status" != 0 ]]; then
         why="client exited with status $status (log: ${log#"$out"/})"
-    elif ! wait_for_line "$server_log" "session- .*name=$name .*reason=client closed" "$log_timeout"; then
-        why="the server did not log 'session- name=$name reason=client closed'"
-    elif ! grep -Eq "session\+ .*name=$name( |$)" "$server_log"; then
-        why="the server did not log 'session+ name=$name'"
-    elif ! grep -Eq "kiss .*name=$name( |$)" "$server_log"; then
-        why="the server did not log a Kiss answer from $name"
+    elif ! wait_for_line "$server_log" "session- .*name=\"$name\" reason=client closed" "$log_timeout"; then
+        why="the server did not log 'session- name=\"$name\" reason=client closed'"
+    elif ! grep -Eq "session\+ .*name=\"$name\" " "$server_log"; then
+        why="the server did not log 'session+ name=\"$name\"'"
+    elif ! grep -Eq "kiss .*name=\"$name\" " "$server_log"; then
+        why="the server did not log a Kiss answer from \"$name\""
     fi
     if [[ -z "$why" ]]; then
-        cell["$server $client $transport"]=ok
+        cell[$key]=ok
         echo ok
     else
-        cell["$server $client $transport"]=FAIL
-        fail "$client client → $server server over $transport: $why"
+        cell[$key]=FAIL
+        fail "$client client → $server server over $transport in $dialect: $why"
         echo "FAIL: $why"
     fi
 }
@@ -280,37 +311,41 @@ judge_pair() {
 # --- clients: the client suite -------------------------------------------------------------------
 
 judge_client() {
-    local client="$1" transport pid status url
+    local client="$1" transport dialect pid status url
     step "client $client"
-    for transport in "${transports[@]}"; do
-        local key="client $client $transport" name="client-$client-$transport"
-        local log="$out/logs/check-$name.log"
-        printf '  %-4s hello-server check ... ' "$transport"
-        if [[ -n "${broken[$client]:-}" ]]; then
-            suite[$key]="${broken[$client]}"
-            suite_ok[$key]=no
-            fail "client $client: ${broken[$client]}"
+    for dialect in "${dialects[@]}"; do
+        for transport in "${transports[@]}"; do
+            local key="client $client $transport $dialect" name="client-$client-$transport-$dialect"
+            local log="$out/logs/check-$name.log"
+            printf '  %-4s %-4s hello-server check ... ' "$dialect" "$transport"
+            if [[ -n "${broken[$client]:-}" ]]; then
+                suite[$key]="${broken[$client]}"
+                suite_ok[$key]=no
+                fail "client $client: ${broken[$client]}"
+                echo "${suite[$key]}"
+                continue
+            fi
+            rm -f "$out/reports/$name.json"
+            timeout --kill-after=5 "$run_timeout" "$hello_server" check --port 0 --tls --tls-port 0 \
+                --certs-dir "$certs" "${intervals[@]}" --dialect "$dialect" \
+                --random-interval "$random_interval" --clients 1 --timeout 30s \
+                --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
+                >"$log" 2>&1 &
+            pid=$!
+            started+=("$pid")
+            if wait_for_line "$log" "listening on $transport://" "$start_timeout" "$pid"; then
+                url="$(listening_url "$log" "$transport")"
+                # shellcheck disable=SC2046 # dialect_flags prints separate words on purpose
+                timeout --kill-after=5 "$run_timeout" "$(client_of "$client")" --url "$url" \
+                    --ca "$certs/ca.crt" --count 5 --duration "$check_duration" --name "$name" \
+                    $(dialect_flags "$dialect") >"$out/logs/$name.log" 2>&1 || true
+            fi
+            status=0
+            wait "$pid" || status=$?
+            record_suite "$key" "$status" "$out/reports/$name.json" "$log" \
+                "hello-server check --dialect $dialect of the $client client over $transport"
             echo "${suite[$key]}"
-            continue
-        fi
-        rm -f "$out/reports/$name.json"
-        timeout --kill-after=5 "$run_timeout" "$hello_server" check --port 0 --tls --tls-port 0 \
-            --certs-dir "$certs" "${intervals[@]}" --clients 1 --timeout 30s \
-            --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
-            >"$log" 2>&1 &
-        pid=$!
-        started+=("$pid")
-        if wait_for_line "$log" "listening on $transport://" "$start_timeout" "$pid"; then
-            url="$(listening_url "$log" "$transport")"
-            timeout --kill-after=5 "$run_timeout" "$(client_of "$client")" --url "$url" \
-                --ca "$certs/ca.crt" --count 5 --duration "$check_duration" --name "$name" \
-                >"$out/logs/$name.log" 2>&1 || true
-        fi
-        status=0
-        wait "$pid" || status=$?
-        record_suite "$key" "$status" "$out/reports/$name.json" "$log" \
-            "hello-server check of the $client client over $transport"
-        echo "${suite[$key]}"
+        done
     done
 }
 
@@ -326,49 +361,65 @@ for impl in "${impls[@]}"; do judge_client "$impl"; done
 mark() { if [[ "$1" == ok || "$1" == yes ]]; then echo "✅"; else echo "❌"; fi; }
 
 matrix="$out/matrix.md"
+verdicts="$out/verdicts.tsv"
 {
-    echo "Pairs: each cell is the client (column) against the server (row), over $(
-        IFS=/
-        echo "${transports[*]}"
-    ). A pair passes when the client exits 0 and the server logs its session, its Kiss answer and its clean close."
-    echo
-    printf '| server ＼ client |'
-    for client in "${impls[@]}"; do printf ' %s |' "$client"; done
-    printf '\n| --- |'
-    for _ in "${impls[@]}"; do printf ' --- |'; done
-    echo
-    for server in "${impls[@]}"; do
-        printf '| **%s** |' "$server"
-        for client in "${impls[@]}"; do
-            printf ' '
-            for transport in "${transports[@]}"; do
-                printf '%s %s ' "$(mark "${cell["$server $client $transport"]:-FAIL}")" "$transport"
+    for key in "${!cell[@]}"; do printf 'pair\t%s\t%s\n' "${key// /$'\t'}" "${cell[$key]}"; done
+    for key in "${!suite_ok[@]}"; do printf 'suite\t%s\t%s\n' "${key// /$'\t'}" "${suite_ok[$key]}"; done
+} | sort >"$verdicts"
+{
+    for dialect in "${dialects[@]}"; do
+        echo "Pairs in $dialect: each cell is the client (column) against the server (row), over $(
+            IFS=/
+            echo "${transports[*]}"
+        ). A pair passes when the client exits 0 and the server logs its session, its Kiss answer and its clean close."
+        echo
+        printf '| server ＼ client (%s) |' "$dialect"
+        for client in "${impls[@]}"; do printf ' %s |' "$client"; done
+        printf '\n| --- |'
+        for _ in "${impls[@]}"; do printf ' --- |'; done
+        echo
+        for server in "${impls[@]}"; do
+            printf '| **%s** |' "$server"
+            for client in "${impls[@]}"; do
+                printf ' '
+                for transport in "${transports[@]}"; do
+                    printf '%s %s ' "$(mark "${cell["$server $client $transport $dialect"]:-FAIL}")" "$transport"
+                done
+                printf '|'
             done
-            printf '|'
+            echo
         done
         echo
     done
-    echo
-    echo "Conformance: \`hello-client check\` judging each server, \`hello-server check\` judging each client."
+    echo "Conformance: \`hello-client check\` judging each server, \`hello-server check\` judging each client, in each dialect."
     echo
     printf '| implementation |'
-    for transport in "${transports[@]}"; do printf ' server suite, %s |' "$transport"; done
-    for transport in "${transports[@]}"; do printf ' client suite, %s |' "$transport"; done
+    for side in server client; do
+        for dialect in "${dialects[@]}"; do
+            for transport in "${transports[@]}"; do printf ' %s suite, %s, %s |' "$side" "$dialect" "$transport"; done
+        done
+    done
     printf '\n| --- |'
-    for _ in "${transports[@]}" "${transports[@]}"; do printf ' --- |'; done
+    for _ in server client; do
+        for _ in "${dialects[@]}"; do
+            for _ in "${transports[@]}"; do printf ' --- |'; done
+        done
+    done
     echo
     for impl in "${impls[@]}"; do
         printf '| **%s** |' "$impl"
         for side in server client; do
-            for transport in "${transports[@]}"; do
-                key="$side $impl $transport"
-                printf ' %s %s |' "$(mark "${suite_ok[$key]:-no}")" "${suite[$key]:-not run}"
+            for dialect in "${dialects[@]}"; do
+                for transport in "${transports[@]}"; do
+                    key="$side $impl $transport $dialect"
+                    printf ' %s %s |' "$(mark "${suite_ok[$key]:-no}")" "${suite[$key]:-not run}"
+                done
             done
         done
         echo
     done
     echo
-    echo "Run by \`scripts/interop.sh\` on $started_at in ${SECONDS}s (intervals: ping $ping_interval, pong timeout $pong_timeout, Kiss $kiss_interval)."
+    echo "Run by \`scripts/interop.sh\` on $started_at in ${SECONDS}s (intervals: ping $ping_interval, pong timeout $pong_timeout, Kiss $kiss_interval; v1: PING $v1_ping_interval, session timeout $v1_session_timeout, TIME and KISS $v1_time_interval, RANDOM_NUMBER $random_interval)."
 } >"$matrix"
 
 step "matrix"
@@ -395,5 +446,5 @@ if [[ "$update_readme" == yes ]]; then
 fi
 
 echo
-echo "logs, reports and matrix.md: ${out#"$root"/}"
+echo "logs, reports, matrix.md and verdicts.tsv: ${out#"$root"/}"
 exit "$failed"
