@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every test of the project, as CI runs it on a fresh machine: formatting, lints, the Rust test
 # suites (unit, real-socket integration, and the binaries as a user runs them), then the peers
-# (built, format-checked), the interop matrix of all five implementations, and the docker images
-# built and run with podman.
+# (built, format-checked, their own unit tests), the robustness suite against all five servers at
+# its reduced scale, the interop matrix of all five implementations in both dialects, and the
+# docker images built and run with podman.
 #
-#   scripts/test.sh              # everything (about 25 minutes on a fresh two-core machine)
+#   scripts/test.sh              # everything (about 30 minutes on a fresh two-core machine)
 #   scripts/test.sh --rust-only  # only the Rust workspace
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -44,13 +45,17 @@ cargo test --workspace --locked
 [[ "$rust_only" == yes ]] && exit 0
 
 for peer in go python java node; do
-    step "peers/$peer: build and check-format"
+    step "peers/$peer: build, check-format and test"
     "peers/$peer/build"
     "peers/$peer/check-format"
+    "peers/$peer/test"
 done
 
 step "scripts/bench.py: ruff format --check"
 peers/python/.venv/bin/ruff format --check --quiet scripts/bench.py
+
+step "robustness suite against every server, reduced scale (scripts/robustness.sh --ci)"
+scripts/robustness.sh --ci --no-build --impls rust,go,python,java,node
 
 step "interop self-test (the matrix must fail broken peers)"
 scripts/interop-selftest.sh
