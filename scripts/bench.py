@@ -55,11 +55,13 @@ def servers() -> list[Server]:
             frame_echo=True,
         ),
     ]
-    limits = {"go": ["--max-sessions", "20000"], "node": ["--max-sessions", "20000"]}
+    # Every peer's default limit (10,000) is below the idle test's sessions.
     for peer in PEERS:
         found.append(
             Server(
-                peer, [str(ROOT / f"peers/{peer}/server")], extra=limits.get(peer, [])
+                peer,
+                [str(ROOT / f"peers/{peer}/server")],
+                extra=["--max-connections", "20000"],
             )
         )
     return found
@@ -295,34 +297,54 @@ def summarize(runs: dict[str, list[dict]]) -> tuple[dict, bool]:
 
 
 def compare_dialects(
-    rounds: int, seconds: float, certs: Path, ca: Path, logs: Path
+    chosen: list[Server], rounds: int, seconds: float, certs: Path, ca: Path, logs: Path
 ) -> tuple[dict, bool]:
-    """JSON and v1 against one Rust server process, over ws, alternating cell by cell (and
-    which dialect goes first, round by round), so both see the same server and machine."""
-    rust = next(server for server in servers() if server.name == "rust")
+    """JSON and v1 against one process of each server that speaks the protocol, over ws,
+    alternating cell by cell (and which dialect goes first, round by round), so both dialects
+    see the same server process and the same moment of the machine. The servers run side by
+    side and take turns within each round, as in the load tables."""
+    chosen = [server for server in chosen if not server.frame_echo]
+    names = [server.name for server in chosen]
     print(
         f"==> dialects: {rounds} rounds × {len(CONFIGS)} loads × {DIALECTS} × "
-        f"{seconds} s against one rust server",
+        f"{seconds} s against one process each of {', '.join(names)}",
         flush=True,
     )
-    running = Running(rust, certs, logs)
+    started: list[Running] = []
     runs: dict[str, list[dict]] = {}
     try:
-        print(f"   server: {shown(running.command)}", flush=True)
-        for dialect in DIALECTS:  # warm-up, not counted
-            bench(running, "ws", 1, 64, 1, ca, dialect)
+        for server in chosen:
+            started.append(Running(server, certs, logs))
+            print(f"   server: {shown(started[-1].command)}", flush=True)
+        for running in started:  # warm-up, not counted (the JVM compiles its hot paths)
+            for dialect in DIALECTS:
+                bench(running, "ws", 1, 64, 1, ca, dialect)
         for round_no in range(1, rounds + 1):
             order = DIALECTS if round_no % 2 else DIALECTS[::-1]
             for config in CONFIGS:
-                for dialect in order:
-                    key = f"{dialect} {config_name(config)}"
-                    run_cell(
-                        runs, key, round_no, running, "ws", config, seconds, ca, dialect
-                    )
+                for running in started:
+                    for dialect in order:
+                        key = f"{running.server.name} {dialect} {config_name(config)}"
+                        run_cell(
+                            runs,
+                            key,
+                            round_no,
+                            running,
+                            "ws",
+                            config,
+                            seconds,
+                            ca,
+                            dialect,
+                        )
     finally:
-        running.stop()
+        for running in started:
+            running.stop()
     cells, failed = summarize(runs)
-    return {"server_command": shown(running.command), "cells": cells}, failed
+    return {
+        "servers": names,
+        "server_commands": {r.server.name: shown(r.command) for r in started},
+        "cells": cells,
+    }, failed
 
 
 def versions() -> dict[str, str]:
@@ -485,71 +507,87 @@ def markdown(results: dict, meta: dict) -> str:
 
 
 def dialect_markdown(dialects: dict, meta: dict) -> str:
-    """The JSON-vs-v1 table of the Rust server, with the commands that produced it."""
+    """The JSON-vs-v1 table, a row per server and load, with the commands that produced it."""
     cells = dialects["cells"]
+    names = dialects["servers"]
     lines = [
         (
             f"Measured on {meta['date']} at commit {meta['commit']} by `{meta['command']}` "
             f"({meta['rounds']} rounds of {meta['seconds']} s per cell, JSON and v1 "
-            "alternating on one server process; medians). Machine: "
-            f"{meta['versions']['machine']}."
+            "alternating on one process of each server; medians)."
         ),
         "",
+        "| | |",
+        "| --- | --- |",
+    ]
+    lines += [
+        f"| {key} | {value} |"
+        for key, value in meta["versions"].items()
+        if key == "machine" or key in names
+    ]
+    lines += [
+        "",
         (
-            "| load (ws) | JSON msgs/s | v1 msgs/s | v1 / JSON | v1 / JSON by round "
+            "| server | load (ws) | JSON msgs/s | v1 msgs/s | v1 / JSON | v1 / JSON by round "
             "| JSON p50 / p99 µs | v1 p50 / p99 µs | JSON server CPU µs/answer "
             "| v1 server CPU µs/answer |"
         ),
-        "|" + " --- |" * 9,
+        "|" + " --- |" * 10,
     ]
-    for config in CONFIGS:
-        json_cell = cells.get(f"json {config_name(config)}")
-        v1_cell = cells.get(f"v1 {config_name(config)}")
-        if not json_cell or not v1_cell:
-            continue
-        ratio = (
-            f"{v1_cell['msgs_per_sec'] / json_cell['msgs_per_sec']:.2f}×"
-            if json_cell["msgs_per_sec"]
-            else "–"
-        )
-        row = [f"**{config_name(config)}**"]
-        row += [
-            f"{c['msgs_per_sec']:,.0f}{'' if c['ok'] else ' ⚠'}"
-            for c in (json_cell, v1_cell)
-        ]
-        row.append(ratio)
-        # The two runs of a round went back to back: their ratio is what the machine's slow
-        # and quick moments disturb least.
-        paired = [
-            v1_rate / json_rate
-            for json_rate, v1_rate in zip(json_cell["rounds"], v1_cell["rounds"])
-            if json_rate
-        ]
-        row.append(
-            f"{median(paired):.2f}× ({min(paired):.2f}–{max(paired):.2f})"
-            if paired
-            else "–"
-        )
-        row += [f"{c['p50_us']:.0f} / {c['p99_us']:.0f}" for c in (json_cell, v1_cell)]
-        row += [f"{c['cpu_us']:.2f}" for c in (json_cell, v1_cell)]
-        lines.append("| " + " | ".join(row) + " |")
+    for name in names:
+        for config in CONFIGS:
+            json_cell = cells.get(f"{name} json {config_name(config)}")
+            v1_cell = cells.get(f"{name} v1 {config_name(config)}")
+            if not json_cell or not v1_cell:
+                continue
+            ratio = (
+                f"{v1_cell['msgs_per_sec'] / json_cell['msgs_per_sec']:.2f}×"
+                if json_cell["msgs_per_sec"]
+                else "–"
+            )
+            row = [f"**{name}**", config_name(config)]
+            row += [
+                f"{c['msgs_per_sec']:,.0f}{'' if c['ok'] else ' ⚠'}"
+                for c in (json_cell, v1_cell)
+            ]
+            row.append(ratio)
+            # The two runs of a round went back to back: their ratio is what the machine's
+            # slow and quick moments disturb least.
+            paired = [
+                v1_rate / json_rate
+                for json_rate, v1_rate in zip(json_cell["rounds"], v1_cell["rounds"])
+                if json_rate
+            ]
+            row.append(
+                f"{median(paired):.2f}× ({min(paired):.2f}–{max(paired):.2f})"
+                if paired
+                else "–"
+            )
+            row += [
+                f"{c['p50_us']:.0f} / {c['p99_us']:.0f}" for c in (json_cell, v1_cell)
+            ]
+            row += [f"{c['cpu_us']:.2f}" for c in (json_cell, v1_cell)]
+            lines.append("| " + " | ".join(row) + " |")
     lines += [
         "",
         (
             "v1 / JSON is the ratio of the medians; by round, the median (and range) of "
             "each round's ratio of its two back-to-back runs. ⚠ = a round had errors. "
-            "The commands (the server picks its port; `json` is the default dialect, so its "
-            "runs name none):"
+            "The commands, server by server (each server picks its port; `json` is the "
+            "default dialect, so its runs name none):"
         ),
         "",
         "```",
-        dialects["server_command"],
     ]
-    for config in CONFIGS:
-        for dialect in DIALECTS:
-            lines += cells.get(f"{dialect} {config_name(config)}", {}).get(
-                "commands", []
-            )
+    for index, name in enumerate(names):
+        if index:
+            lines.append("")
+        lines.append(dialects["server_commands"][name])
+        for config in CONFIGS:
+            for dialect in DIALECTS:
+                lines += cells.get(f"{name} {dialect} {config_name(config)}", {}).get(
+                    "commands", []
+                )
     lines += ["```"]
     return "\n".join(lines) + "\n"
 
@@ -783,8 +821,9 @@ def main() -> int:
     parser.add_argument(
         "--dialects-only",
         action="store_true",
-        help="only the Rust server's JSON-vs-v1 table (about 2 minutes at the defaults); "
-        "updates only its section of BENCHMARKS.md and keeps the other results in --out",
+        help="only the JSON-vs-v1 table of every chosen server but the ceiling (about 7 "
+        "minutes at the defaults for all five); updates only its section of BENCHMARKS.md "
+        "and keeps the other results in --out",
     )
     parser.add_argument(
         "--out", default=str(ROOT / "target/bench"), help="raw results and logs"
@@ -795,7 +834,13 @@ def main() -> int:
     if args.dialects_only:
         args.skip_load = args.skip_idle = True
     wanted = args.servers.split(",")
+    unknown = sorted(set(wanted) - {s.name for s in servers()})
+    if unknown:
+        parser.error(f"unknown servers: {', '.join(unknown)}")
     chosen = [s for s in servers() if s.name in wanted]
+    speaking = [s for s in chosen if not s.frame_echo]
+    if args.dialects_only and not speaking:
+        parser.error("--dialects-only needs a server that speaks the protocol")
     out = Path(args.out)
     if args.dialects_only:
         logs = out / "logs-dialects"
@@ -873,9 +918,9 @@ def main() -> int:
             started.clear()
             results["load"], load_failed = summarize(runs)
             failed |= load_failed
-        if args.dialects_only or (not args.skip_load and "rust" in meta["servers"]):
+        if speaking and (args.dialects_only or not args.skip_load):
             dialects, dialects_failed = compare_dialects(
-                args.rounds, args.seconds, certs, ca, logs
+                speaking, args.rounds, args.seconds, certs, ca, logs
             )
             failed |= dialects_failed
         if not args.skip_idle:
