@@ -19,6 +19,7 @@ pub mod bench;
 pub mod case;
 pub mod cli;
 pub mod client_suite;
+mod mutable;
 pub mod report;
 pub mod robustness;
 pub mod server_suite;

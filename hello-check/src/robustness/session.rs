@@ -3,18 +3,14 @@
 //! raw stream under it for what is no WebSocket at all.
 
 use std::fmt;
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use hello_net::{ClientStream, ConnectError, connect_over, local_kiss_response};
 use hello_protocol::v1::{self, Message as V1};
 use hello_protocol::{EchoRequest, ServerMessage, decode_server_message, defaults, encode};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsConnector;
@@ -27,10 +23,11 @@ use tokio_util::either::Either;
 
 use super::{Robustness, human};
 use crate::case::Dialect;
+use crate::mutable::MutableStream;
 
 /// One session of the suite with the server.
 pub(super) struct Session {
-    pub(super) ws: WebSocketStream<Muted<ClientStream>>,
+    pub(super) ws: WebSocketStream<MutableStream<ClientStream>>,
     /// Once set, nothing more the session writes reaches the wire: a frozen client.
     mute: Arc<AtomicBool>,
     pub(super) dialect: Dialect,
@@ -120,9 +117,8 @@ impl Robustness {
             .options()
             .map_err(|error| ConnectError::Failed(error.to_string()))?;
         let mute = Arc::new(AtomicBool::new(false));
-        let (ws, handshake) = connect_over(&options, |stream| Muted {
-            stream,
-            mute: Arc::clone(&mute),
+        let (ws, handshake) = connect_over(&options, |stream| {
+            MutableStream::new(stream, Arc::clone(&mute))
         })
         .await?;
         if let Some(svr) = handshake.svr() {
@@ -418,56 +414,6 @@ pub(super) fn random_bytes(len: usize) -> Vec<u8> {
     }
     bytes.truncate(len);
     bytes
-}
-
-/// A stream whose writes can be silenced: once `mute` is set, what is written is dropped (and
-/// reported written), while reads go on.
-pub(super) struct Muted<S> {
-    stream: S,
-    mute: Arc<AtomicBool>,
-}
-
-impl<S> Muted<S> {
-    /// The stream under it, for bytes that are no WebSocket frame.
-    pub(super) fn inner(&mut self) -> &mut S {
-        &mut self.stream
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Muted<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Muted<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if this.mute.load(Ordering::Relaxed) {
-            return Poll::Ready(Ok(buf.len()));
-        }
-        Pin::new(&mut this.stream).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if this.mute.load(Ordering::Relaxed) {
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut this.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
-    }
 }
 
 /// A session kept alive by a task of its own (reading, answering Pings, Kiss requests and v1

@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::human;
-use super::probe::Mutable;
+use crate::mutable::MutableStream;
 
 use super::{Checked, Checker};
 
@@ -61,12 +61,9 @@ impl Checker {
         // so the server's Close is not lost to a reset provoked by a late Pong.
         let mute = Arc::new(AtomicBool::new(false));
         let options = self.options(&self.config.url)?;
-        let (mut ws, _) = connect_over(&options, |stream| Mutable {
-            stream,
-            mute: mute.clone(),
-        })
-        .await
-        .map_err(|error| error.to_string())?;
+        let (mut ws, _) = connect_over(&options, |stream| MutableStream::new(stream, mute.clone()))
+            .await
+            .map_err(|error| error.to_string())?;
         mute.store(true, Ordering::Relaxed);
         let bound = self.config.ping_interval + self.config.pong_timeout + self.config.slack;
         sleep(bound).await;
