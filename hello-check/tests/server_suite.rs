@@ -45,6 +45,11 @@ enum Fault {
     OmitsHeaders,
     IgnoresMalformedInput,
     NeverEvicts,
+    /// Evicts by aborting the connection (a reset), as PROTOCOL.md section 5 allows for a client
+    /// that does not take its Close: not a fault, the case must pass and say so.
+    ResetsOnEviction,
+    /// Evicts by closing the connection with neither a Close nor a reset.
+    DropsOnEviction,
 }
 
 async fn faulty_server(fault: Fault) -> SocketAddr {
@@ -91,6 +96,14 @@ async fn fake_session(tcp: tokio::net::TcpStream, fault: Fault) {
         let overdue = pong_due.unwrap_or(start + Duration::from_secs(3600));
         let reply = tokio::select! {
             () = sleep_until(overdue), if pong_due.is_some() && fault != Fault::NeverEvicts => {
+                match fault {
+                    Fault::ResetsOnEviction => {
+                        ws.get_ref().set_zero_linger().unwrap();
+                        return;
+                    }
+                    Fault::DropsOnEviction => return,
+                    _ => {}
+                }
                 let frame = CloseFrame { code: CloseCode::Policy, reason: "pong timeout".into() };
                 let _ = ws.send(Message::Close(Some(frame))).await;
                 return;
@@ -291,6 +304,25 @@ async fn a_server_that_never_evicts_fails_eviction() {
         Fault::NeverEvicts,
         "eviction",
         "evict sessions whose Pong does not come",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn eviction_by_a_reset_passes_and_is_reported_but_a_silent_drop_fails() {
+    let report = check(faulty_server(Fault::ResetsOnEviction).await, &["eviction"]).await;
+    assert_eq!(failures(&report), vec![]);
+    assert!(
+        report.cases[0]
+            .detail
+            .contains("reset, not closed with 1008"),
+        "{:?}",
+        report.cases[0].detail
+    );
+    fails(
+        Fault::DropsOnEviction,
+        "eviction",
+        "dropped without a Close 1008 frame or a reset",
     )
     .await;
 }
