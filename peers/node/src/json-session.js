@@ -17,6 +17,7 @@ export class JsonSession {
     const { pingInterval, kissInterval } = session.config;
     this.pongTimer = null;
     this.pingCount = 0;
+    this.stopped = false;
     this.onPong = () => this.pongReceived();
     session.webSocket.on("pong", this.onPong);
     this.pingTimer = setInterval(() => this.ping(), pingInterval);
@@ -48,6 +49,19 @@ export class JsonSession {
   }
 
   kiss() {
+    if (this.session.dialect === null) {
+      // The first data message decides first when it has come by now, read or not: timers run
+      // before the event loop reads its sockets, so a busy server would otherwise fix as JSON a
+      // session whose HELLO came in time. setImmediate runs after this turn's reads.
+      setImmediate(() => this.firstKiss());
+      return;
+    }
+    this.session.send(this.session.kissRequests.json, { skipWhenBusy: true });
+  }
+
+  firstKiss() {
+    // Stopped meanwhile: the session became v1, or ended.
+    if (this.stopped) return;
     // A session that has said nothing by its first Kiss request is a JSON session (12.1).
     if (this.session.dialect === null) this.session.fixDialect("json");
     this.session.send(this.session.kissRequests.json, { skipWhenBusy: true });
@@ -72,6 +86,7 @@ export class JsonSession {
   }
 
   stop() {
+    this.stopped = true;
     clearInterval(this.pingTimer);
     clearInterval(this.kissTimer);
     clearTimeout(this.pongTimer);

@@ -163,6 +163,9 @@ async function run(config) {
     maxPayload: config.maxMessageSize,
     perMessageDeflate: false,
     clientTracking: false,
+    // Sessions answer Pings themselves (session.js): ws's own Pongs end a connection with more
+    // than 60 of them unwritten, which one read of many Pings reaches.
+    autoPong: false,
   });
   webSockets.on("headers", (headers, request) => {
     headers.push(

@@ -10,9 +10,11 @@ import { looksLikeV1 } from "./v1.js";
 import { log, quoted } from "./log.js";
 
 // Past this many bytes waiting to be sent, the session stops reading until they drain, so a
-// client that sends requests but does not read answers can't grow the server's memory.
-const SEND_QUEUE_HIGH_WATER = 4 * 1024 * 1024;
-const SEND_QUEUE_LOW_WATER = 1024 * 1024;
+// client that sends requests but does not read answers can't grow the server's memory: what it
+// holds is this much, the answers to one read of input at most beyond it, and the kernel's
+// buffers (which keep a client that reads busy on their own).
+const SEND_QUEUE_HIGH_WATER = 256 * 1024;
+const SEND_QUEUE_LOW_WATER = 64 * 1024;
 
 export const CloseCode = Object.freeze({
   NORMAL: 1000,
@@ -67,10 +69,14 @@ export class Session {
     /** What answers the client: a JsonSession until a session becomes v1, then a V1Session. */
     this.handler = null;
     this.closed = new Promise((resolve) => webSocket.once("close", resolve));
+    /** A Pong handed to ws and not yet written, and the payload of the Ping that came since. */
+    this.pongInFlight = false;
+    this.nextPong = null;
 
     log(`session+ id=${id} name=${quoted(name)} peer=${peer}`);
 
     webSocket.on("message", (data, isBinary) => this.receive(data, isBinary));
+    webSocket.on("ping", (data) => this.pingReceived(data));
     webSocket.on("error", (error) => this.closedByLibrary(error));
     webSocket.on("close", (code) =>
       this.end(code === CLOSE_ABNORMAL ? "client vanished" : "client closed"),
@@ -129,6 +135,33 @@ export class Session {
     if (this.queuedBytes > SEND_QUEUE_HIGH_WATER) this.webSocket.pause();
   }
 
+  /**
+   * Answers a WebSocket Ping (ws's automatic Pongs are off, server.js). One Pong is in flight at
+   * a time; a Ping that comes before it is written only replaces the payload of the next one
+   * (RFC 6455 section 5.5.3 lets an endpoint answer only the most recent Ping). So many Pings in
+   * one read (a message in one-byte fragments with Pings between them) are all read and
+   * answered, and a client that sends Pings without reading costs one Pong.
+   */
+  pingReceived(data) {
+    if (this.pongInFlight) {
+      this.nextPong = Buffer.from(data);
+      return;
+    }
+    this.sendPong(data);
+  }
+
+  sendPong(data) {
+    // After a Close, sent or received, Pings go unanswered.
+    if (this.webSocket.readyState !== this.webSocket.OPEN) return;
+    this.pongInFlight = true;
+    this.webSocket.pong(data, false, () => {
+      this.pongInFlight = false;
+      const next = this.nextPong;
+      this.nextPong = null;
+      if (next !== null) this.sendPong(next);
+    });
+  }
+
   /** Keeps and logs a Kiss response, JSON's or v1's. */
   kissAnswered({ language, encoding, time_zone }) {
     this.latestKiss = { language, encoding, time_zone };
@@ -167,8 +200,11 @@ export class Session {
   /**
    * The lingering close (section 7): after the server's Close, what the client still sends is
    * read and thrown away (ws discards it, or parses it for the client's Close) until the socket
-   * closes, for at most the close timeout and the linger limit; then the socket is closed, with
-   * a reset for an evicted client (section 5), whose unsent answers the kernel then frees.
+   * closes, for at most the close timeout and the linger limit; past the limit the connection is
+   * reset, and past the timeout the socket is closed, with a reset for an evicted client
+   * (section 5), whose unsent answers the kernel then frees. Backpressure still holds: a session
+   * paused because the client does not read what it is sent (its Close among it) stays paused,
+   * and is read again only once that drains.
    */
   linger({ resetWhenLate }) {
     if (this.lingering) return;
@@ -176,10 +212,9 @@ export class Session {
     let lingered = 0;
     const countDiscarded = (chunk) => {
       lingered += chunk.length;
-      if (lingered > this.config.lingerBytes) this.socket.destroy();
+      if (lingered > this.config.lingerBytes) this.abort();
     };
     this.socket.on("data", countDiscarded);
-    this.webSocket.resume();
     const timer = setTimeout(() => {
       if (resetWhenLate) this.abort();
       else this.socket.destroy();
