@@ -19,6 +19,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 use tokio_util::either::Either;
 
+use crate::whole_head::WholeHead;
+
 /// Why a session could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectError {
@@ -74,7 +76,7 @@ pub fn tls_for_url(
 pub type ClientStream = Either<TcpStream, TlsStream<TcpStream>>;
 
 /// An open WebSocket session to a server.
-pub type Connection = WebSocketStream<ClientStream>;
+pub type Connection = WebSocketStream<WholeHead<ClientStream>>;
 
 /// What the server said in its `101 Switching Protocols` answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,14 +133,15 @@ pub async fn connect(
 }
 
 /// [`connect`], with the connected stream wrapped by `wrap` before the WebSocket handshake: a
-/// checker uses it to watch or hold back what goes over the wire.
+/// checker uses it to watch or hold back what goes over the wire. The server's answer is read
+/// whole ([`WholeHead`]), however finely the network sliced it.
 ///
 /// # Errors
 /// As [`connect`].
 pub async fn connect_over<S>(
     options: &ConnectOptions<'_>,
     wrap: impl FnOnce(ClientStream) -> S,
-) -> Result<(WebSocketStream<S>, Handshake), ConnectError>
+) -> Result<(WebSocketStream<WholeHead<S>>, Handshake), ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -195,7 +198,7 @@ where
         } else {
             Either::Left(tcp)
         };
-        client_async_with_config(request, wrap(stream), Some(config))
+        client_async_with_config(request, WholeHead::new(wrap(stream)), Some(config))
             .await
             .map_err(|error| match error {
                 tokio_tungstenite::tungstenite::Error::Http(response) => ConnectError::Refused {

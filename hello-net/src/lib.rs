@@ -10,12 +10,15 @@
 //!   extra headers, and what the server answered.
 //! - [`host`]: this host's facts, as a server's Kiss request and as a client's Kiss response.
 //! - [`process`]: what a binary sets up: logging, the shutdown signal, the exit status.
+//! - [`whole_head`]: the HTTP head of a handshake handed to tungstenite whole, so that one that
+//!   arrives sliced into tiny segments is not mistaken for an attack.
 
 pub mod connect;
 pub mod endpoint;
 pub mod handshake;
 pub mod host;
 pub mod process;
+pub mod whole_head;
 
 pub use connect::{
     ClientStream, ConnectError, ConnectOptions, Connection, Handshake, TlsSettings, connect,
@@ -23,6 +26,7 @@ pub use connect::{
 };
 pub use endpoint::{Accepted, AcceptedStream, Endpoint, Serve, Transport, accept_loop};
 pub use host::{host_kiss_request, local_kiss_response};
+pub use whole_head::{MAX_HEAD_BYTES, WholeHead};
 
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::error::ProtocolError;

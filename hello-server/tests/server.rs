@@ -523,6 +523,36 @@ async fn a_client_that_stops_reading_is_evicted_within_interval_plus_timeout() {
 }
 
 #[tokio::test]
+async fn a_handshake_sliced_into_one_byte_segments_is_accepted() {
+    // One byte per TCP segment, a millisecond apart, as a slicing proxy sends them: the server
+    // reads most of them one at a time, which tungstenite alone takes for an attack. (The
+    // deterministic test of this is hello-net's `whole_head`; this one shows the server uses it.)
+    let server = TestServer::start(TestServer::quiet()).await;
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let request = b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Sec-WebSocket-Version: 13\r\nWhoAmI: sliced\r\n\r\n";
+    for byte in request {
+        tcp.write_all(&[*byte]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let mut answer = vec![0; 12];
+    timeout(WAIT, tcp.read_exact(&mut answer))
+        .await
+        .expect("an answer within the wait")
+        .expect("an answer, not a dropped connection");
+    assert_eq!(&answer, b"HTTP/1.1 101");
+    assert!(
+        server
+            .registry
+            .wait_until(WAIT, |r| r.sessions().iter().any(|s| s.name == "sliced"))
+            .await
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn handshakes_that_never_finish_time_out() {
     let server = TestServer::start(ServerConfig {
         handshake_timeout: Duration::from_millis(200),

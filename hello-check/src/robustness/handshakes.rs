@@ -212,7 +212,7 @@ impl Robustness {
         // valid frame of a session without extensions.
         let mut garbage = random_bytes(512);
         garbage[0] |= 0x70;
-        let stream = session.ws.get_mut().inner();
+        let stream = session.ws.get_mut().get_mut().inner();
         if let Err(error) = write_raw(stream, &garbage).await {
             return Finding::fail(format!("sending the bytes failed: {error}"));
         }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use hello_net::{ClientStream, ConnectError, connect_over, local_kiss_response};
+use hello_net::{ClientStream, ConnectError, WholeHead, connect_over, local_kiss_response};
 use hello_protocol::v1::{self, Message as V1};
 use hello_protocol::{EchoRequest, ServerMessage, decode_server_message, defaults, encode};
 use tokio::net::TcpStream;
@@ -27,7 +27,7 @@ use crate::mutable::MutableStream;
 
 /// One session of the suite with the server.
 pub(super) struct Session {
-    pub(super) ws: WebSocketStream<MutableStream<ClientStream>>,
+    pub(super) ws: WebSocketStream<WholeHead<MutableStream<ClientStream>>>,
     /// Once set, nothing more the session writes reaches the wire: a frozen client.
     mute: Arc<AtomicBool>,
     pub(super) dialect: Dialect,

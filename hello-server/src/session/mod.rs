@@ -17,7 +17,7 @@ use std::future::poll_fn;
 
 use futures_util::stream::FusedStream;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use hello_net::{Accepted, AcceptedStream, handshake, is_disconnect};
+use hello_net::{Accepted, AcceptedStream, WholeHead, handshake, is_disconnect};
 use hello_protocol::{
     ClientMessage, Dialect, ErrorResponse, decode_client_message, defaults, encode,
     encode_echo_answer,
@@ -75,8 +75,10 @@ pub(crate) async fn serve_connection<S: AcceptedStream>(
         handshake::add_server_headers(&mut response, id);
         Ok(response)
     };
+    // The request's head is read whole, however finely the network sliced it; the deadline and
+    // the head's size bound keep the handshake bounded.
     let handshake = tokio_tungstenite::accept_hdr_async_with_config(
-        stream,
+        WholeHead::new(stream),
         callback,
         Some(shared.websocket_config),
     );
