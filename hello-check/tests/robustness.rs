@@ -10,14 +10,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{failures, reference_server};
+use common::{assert_fails_once, failures, reference_server};
 use futures_util::{SinkExt, StreamExt};
 use hello_check::robustness::{MAX_MEMORY_GROWTH, Scale};
 use hello_check::{
     Case, Dialect, Report, RobustnessCase, RobustnessConfig, run_robustness_suite, select,
 };
 use hello_net::TlsSettings;
-use hello_protocol::{ClientMessage, EchoResponse, decode_client_message, encode, v1};
+use hello_protocol::{ClientMessage, EchoResponse, decode_client_message, defaults, encode, v1};
 use hello_server::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
@@ -39,6 +39,13 @@ const CLOSE: Duration = Duration::from_millis(300);
 const SLACK: Duration = Duration::from_secs(1);
 const MESSAGE_LIMIT: usize = 64 * 1024;
 const CONNECTION_LIMIT: usize = 24;
+/// The v1 timers of the server under test, and what the suite is told of them.
+const V1_TIMINGS: v1::Timings = v1::Timings {
+    ping_interval: Duration::from_millis(200),
+    session_timeout: Duration::from_millis(800),
+    time_interval: defaults::V1_TIME_INTERVAL,
+    kiss_interval: defaults::V1_KISS_INTERVAL,
+};
 
 fn config_for(addr: SocketAddr, dialect: Dialect) -> RobustnessConfig {
     RobustnessConfig {
@@ -50,11 +57,7 @@ fn config_for(addr: SocketAddr, dialect: Dialect) -> RobustnessConfig {
         close_timeout: CLOSE,
         max_connections: CONNECTION_LIMIT,
         max_message_size: MESSAGE_LIMIT,
-        v1: v1::Timings {
-            ping_interval: Duration::from_millis(200),
-            session_timeout: Duration::from_millis(800),
-            ..v1::Timings::default()
-        },
+        v1: V1_TIMINGS,
         slack: SLACK,
         timeout: Duration::from_secs(3),
         tls: TlsSettings::default(),
@@ -89,11 +92,7 @@ fn reference_config() -> ServerConfig {
         close_timeout: CLOSE,
         max_connections: CONNECTION_LIMIT,
         max_message_size: MESSAGE_LIMIT,
-        v1: v1::Timings {
-            ping_interval: Duration::from_millis(200),
-            session_timeout: Duration::from_millis(800),
-            ..v1::Timings::default()
-        },
+        v1: V1_TIMINGS,
         ..ServerConfig::default()
     }
 }
@@ -347,13 +346,7 @@ async fn fails(fault: Fault, case: &str, hint: &str) {
     let faithful = judge(fake_server(Fault::None).await, Dialect::Json, &[case], &[]).await;
     assert_eq!(failures(&faithful), vec![], "the faithful fake, {case}");
     let report = judge(fake_server(fault).await, Dialect::Json, &[case], &[]).await;
-    let failed = failures(&report);
-    assert_eq!(failed.len(), 1, "{fault:?} must fail {case}: {report:?}");
-    assert!(
-        failed[0].1.contains(hint),
-        "{fault:?}: {:?} should say {hint:?}",
-        failed[0].1
-    );
+    assert_fails_once(&report, (fault, case), hint);
 }
 
 #[tokio::test]

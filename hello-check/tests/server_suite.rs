@@ -8,7 +8,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{failures, fake_server, reference_server};
+use common::{assert_fails_once, failures, fake_server, reference_server};
 use futures_util::{SinkExt, StreamExt};
 use hello_check::{Case, Dialect, Report, ServerCase, ServerSuiteConfig, run_server_suite, select};
 use hello_net::TlsSettings;
@@ -229,13 +229,7 @@ async fn the_faithful_fake_passes_every_case() {
 /// Runs `case` against a server with `fault`: it must fail, saying `hint`.
 async fn fails(fault: Fault, case: &str, hint: &str) {
     let report = check(faulty_server(fault).await, &[case]).await;
-    let failed = failures(&report);
-    assert_eq!(failed.len(), 1, "{fault:?} must fail {case}: {report:?}");
-    assert!(
-        failed[0].1.contains(hint),
-        "{fault:?}: {:?} should say {hint:?}",
-        failed[0].1
-    );
+    assert_fails_once(&report, (fault, case), hint);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
-use common::{failures, fake_server, reference_server};
+use common::{assert_fails_once, failures, fake_server, reference_server};
 use futures_util::{SinkExt, StreamExt};
 use hello_check::{Case, Dialect, Report, ServerCase, ServerSuiteConfig, run_server_suite, select};
 use hello_net::TlsSettings;
@@ -301,13 +301,7 @@ async fn fails(fault: Fault, case: &str, hint: &str) {
 
 async fn fails_within(fault: Fault, case: &str, hint: &str, timeout: Duration) {
     let report = check_within(faulty_server(fault).await, &[case], timeout).await;
-    let failed = failures(&report);
-    assert_eq!(failed.len(), 1, "{fault:?} must fail {case}: {report:?}");
-    assert!(
-        failed[0].1.contains(hint),
-        "{fault:?}: {:?} should say {hint:?}",
-        failed[0].1
-    );
+    assert_fails_once(&report, (fault, case), hint);
 }
 
 #[tokio::test]

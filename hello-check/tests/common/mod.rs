@@ -38,6 +38,18 @@ where
     addr
 }
 
+/// Asserts that `report` failed exactly one case, saying `hint`: what a purpose-broken fake
+/// (`broken`, for the message) must show.
+pub fn assert_fails_once(report: &Report, broken: impl std::fmt::Debug, hint: &str) {
+    let failed = failures(report);
+    assert_eq!(failed.len(), 1, "{broken:?} must fail one case: {report:?}");
+    assert!(
+        failed[0].1.contains(hint),
+        "{broken:?}: {:?} should say {hint:?}",
+        failed[0].1
+    );
+}
+
 /// The cases of `report` that failed, with what each said.
 pub fn failures(report: &Report) -> Vec<(String, String)> {
     report
