@@ -13,7 +13,8 @@ use futures_util::{SinkExt, StreamExt};
 use hello_check::{Case, Dialect, Report, ServerCase, ServerSuiteConfig, run_server_suite, select};
 use hello_net::TlsSettings;
 use hello_protocol::{
-    ClientMessage, EchoResponse, ErrorResponse, KissRequest, decode_client_message, encode,
+    ClientMessage, EchoResponse, ErrorResponse, KissRequest, OriginPolicy, decode_client_message,
+    encode,
 };
 use hello_server::ServerConfig;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
@@ -50,6 +51,10 @@ enum Fault {
     ResetsOnEviction,
     /// Evicts by closing the connection with neither a Close nor a reset.
     DropsOnEviction,
+    /// Serves a page of any origin.
+    AcceptsAnyOrigin,
+    /// Serves no page, not even its own.
+    RefusesEveryOrigin,
 }
 
 async fn faulty_server(fault: Fault) -> SocketAddr {
@@ -57,13 +62,34 @@ async fn faulty_server(fault: Fault) -> SocketAddr {
 }
 
 async fn fake_session(tcp: tokio::net::TcpStream, fault: Fault) {
+    let own_port = tcp.local_addr().unwrap().port();
+    let allow = match fault {
+        Fault::AcceptsAnyOrigin => vec!["*".to_owned()],
+        _ => vec![],
+    };
+    let ports = if fault == Fault::RefusesEveryOrigin {
+        vec![]
+    } else {
+        vec![own_port]
+    };
+    let origins = OriginPolicy::new([], ports, &allow).unwrap();
     #[allow(clippy::result_large_err)] // tungstenite's callback signature
     let callback = |request: &Request, mut response: Response| {
-        if request.uri().path() != "/ws" {
+        let refuse = |status| {
             let mut refusal =
                 tokio_tungstenite::tungstenite::handshake::server::ErrorResponse::new(None);
-            *refusal.status_mut() = StatusCode::NOT_FOUND;
-            return Err(refusal);
+            *refusal.status_mut() = status;
+            refusal
+        };
+        if request.uri().path() != "/ws" {
+            return Err(refuse(StatusCode::NOT_FOUND));
+        }
+        let origin = request
+            .headers()
+            .get("Origin")
+            .map(|value| value.as_bytes());
+        if !origins.judge(origin).is_accepted() {
+            return Err(refuse(StatusCode::FORBIDDEN));
         }
         if fault != Fault::OmitsHeaders {
             let headers = response.headers_mut();
@@ -273,6 +299,33 @@ async fn a_server_that_never_pings_fails_pings_arrive_and_live_not_evicted() {
 #[tokio::test]
 async fn a_server_that_omits_the_headers_fails_the_handshake() {
     fails(Fault::OmitsHeaders, "handshake", "no SVR header").await;
+}
+
+#[tokio::test]
+async fn a_server_that_serves_any_page_or_none_fails_origin() {
+    fails(
+        Fault::AcceptsAnyOrigin,
+        "origin",
+        "Origin https://hello-check.invalid was upgraded",
+    )
+    .await;
+    fails(
+        Fault::RefusesEveryOrigin,
+        "origin",
+        "the server's own Origin http://127.0.0.1:",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_reference_server_told_to_allow_every_origin_fails_origin() {
+    let server = reference_server(ServerConfig {
+        allow_origins: vec!["*".into()],
+        ..ServerConfig::default()
+    })
+    .await;
+    let report = check(server.addr(), &["origin"]).await;
+    assert_fails_once(&report, "--allow-origin '*'", "was upgraded: answer 403");
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@
 //! - [`defaults`]: ports, path, intervals, limits and header names.
 //! - [`locale`]: turning a POSIX locale and a time zone into a Kiss response.
 //! - [`name`]: names from the network, bounded, and quoted wherever they are logged.
+//! - [`origin`]: which web pages may open a session (the `Origin` policy).
 //! - [`dialect`]: JSON or v1, and how a session's first message tells them apart.
 //! - [`v1`]: the ecosystem's binary dialect: frames, messages, strict encoding and decoding.
 
@@ -19,6 +20,7 @@ pub mod dialect;
 pub mod locale;
 pub mod message;
 pub mod name;
+pub mod origin;
 pub mod v1;
 
 pub use decode::{
@@ -31,3 +33,4 @@ pub use message::{
     ResultKv, encode, encode_echo_answer,
 };
 pub use name::{Quoted, untrusted_name};
+pub use origin::{OriginPolicy, OriginVerdict};

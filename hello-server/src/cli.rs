@@ -192,6 +192,17 @@ pub struct ServeArgs {
     /// Bytes read from a socket at once; each session keeps a buffer this large.
     #[arg(long, default_value_t = defaults::READ_BUFFER_SIZE)]
     read_buffer_size: usize,
+    /// A browser origin allowed to open sessions besides the server's own (http or https, with
+    /// localhost, 127.0.0.1, [::1], --host or a --san, and a port it listens on), written as a
+    /// browser does (`https://app.example:8443`), or `*` for every origin; repeatable. Other
+    /// origins are answered 403 (PROTOCOL.md, section 2.2).
+    #[arg(
+        long = "allow-origin",
+        value_name = "ORIGIN",
+        env = "WS_ALLOW_ORIGIN",
+        value_delimiter = ','
+    )]
+    allow_origins: Vec<String>,
 }
 
 impl ProtocolArgs {
@@ -226,6 +237,8 @@ impl ServeArgs {
             batch_len: self.batch_len,
             read_buffer_size: self.read_buffer_size,
             dialects: self.dialect,
+            own_hosts: self.listen.own_hosts(),
+            allow_origins: self.allow_origins.clone(),
             ..self.protocol.server_config()
         }
     }
@@ -279,6 +292,14 @@ impl CheckArgs {
 }
 
 impl ListenArgs {
+    /// The server's names besides the loopback ones: its `--host` and each `--san`.
+    fn own_hosts(&self) -> Vec<String> {
+        std::iter::once(&self.host)
+            .chain(&self.certs.sans)
+            .cloned()
+            .collect()
+    }
+
     /// Binds the plain endpoint, and the TLS one under --tls.
     ///
     /// # Errors

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hello_protocol::{defaults, v1};
+use hello_protocol::{OriginPolicy, defaults, v1};
 
 /// A server's settings. [`ServerConfig::default`] is PROTOCOL.md's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,11 @@ pub struct ServerConfig {
     pub v1: v1::Timings,
     /// Which dialects sessions may speak.
     pub dialects: Dialects,
+    /// The server's host names besides the loopback ones (its `--host`, each `--san`): with the
+    /// ports it listens on, they make its own origin (PROTOCOL.md, section 2.2).
+    pub own_hosts: Vec<String>,
+    /// Browser origins allowed besides the server's own; `*` allows every one.
+    pub allow_origins: Vec<String>,
     /// How long a WebSocket handshake may take before the connection is dropped.
     pub handshake_timeout: Duration,
     /// How long a closing session waits for the peer's Close, and for its last frames to go out;
@@ -52,6 +57,8 @@ impl Default for ServerConfig {
             kiss_interval: defaults::KISS_INTERVAL,
             v1: v1::Timings::default(),
             dialects: Dialects::Auto,
+            own_hosts: Vec::new(),
+            allow_origins: Vec::new(),
             handshake_timeout: defaults::HANDSHAKE_TIMEOUT,
             close_timeout: defaults::CLOSE_TIMEOUT,
             linger_bytes: defaults::LINGER_BYTES,
@@ -120,6 +127,8 @@ impl ServerConfig {
         if let Some((name, _)) = counts.iter().find(|(_, n)| *n == 0) {
             return Err(ConfigError(format!("the {name} must be at least 1")));
         }
+        self.origin_policy([])
+            .map_err(|error| ConfigError(format!("--allow-origin: {error}")))?;
         if !self.path.starts_with('/') {
             return Err(ConfigError(format!(
                 "the path must start with '/', got {:?}",
@@ -127,6 +136,23 @@ impl ServerConfig {
             )));
         }
         Ok(())
+    }
+}
+
+impl ServerConfig {
+    /// The Origin policy of a server with these settings listening on `ports`.
+    ///
+    /// # Errors
+    /// An allowed origin that is not one.
+    pub fn origin_policy(
+        &self,
+        ports: impl IntoIterator<Item = u16>,
+    ) -> Result<OriginPolicy, hello_protocol::origin::BadOrigin> {
+        OriginPolicy::new(
+            self.own_hosts.iter().map(String::as_str),
+            ports,
+            &self.allow_origins,
+        )
     }
 }
 
@@ -165,5 +191,12 @@ mod tests {
             ..ServerConfig::default()
         };
         assert!(refused(bad_path).contains("must start with '/'"));
+        let bad_origin = ServerConfig {
+            allow_origins: vec!["example.com".into()],
+            ..ServerConfig::default()
+        };
+        assert!(
+            refused(bad_origin).starts_with("--allow-origin: \"example.com\" is not an origin")
+        );
     }
 }

@@ -41,8 +41,9 @@ pub struct SessionInfo {
 /// Why a session ended, as logged in its `session-` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndReason {
-    /// The client sent Close.
-    ClientClosed,
+    /// The client ended the session: with a Close carrying `code` (1005 when it carried none,
+    /// as RFC 6455 reports it), or, without one, with v1's DISCONNECT.
+    ClientClosed { code: Option<u16> },
     /// The connection ended without a Close.
     ClientVanished,
     /// No Pong came back within the pong timeout.
@@ -56,7 +57,7 @@ pub enum EndReason {
 impl fmt::Display for EndReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EndReason::ClientClosed => f.write_str("client closed"),
+            EndReason::ClientClosed { .. } => f.write_str("client closed"),
             EndReason::ClientVanished => f.write_str("client vanished without a Close"),
             EndReason::PongTimeout => f.write_str("pong timeout"),
             EndReason::Shutdown => f.write_str("shutdown"),
@@ -231,6 +232,11 @@ impl SessionGuard {
         match &reason {
             EndReason::PongTimeout | EndReason::Error(_) => {
                 tracing::warn!(%id, %name, reason = %reason, %dialect, "session-")
+            }
+            // The client's close code tells a page that closed itself (1000) from one the
+            // browser closed as the user left it (1001): PROTOCOL.md, section 7.
+            EndReason::ClientClosed { code: Some(code) } => {
+                tracing::info!(%id, %name, reason = %reason, code, %dialect, "session-")
             }
             _ => tracing::info!(%id, %name, reason = %reason, %dialect, "session-"),
         }

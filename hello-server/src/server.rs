@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hello_net::{Accepted, AcceptedStream, Endpoint, Serve, accept_loop, host_kiss_request};
-use hello_protocol::{encode, v1};
+use hello_protocol::{OriginPolicy, encode, v1};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -85,6 +85,17 @@ impl Server {
     /// running out of file descriptors) are logged and retried after a pause.
     pub async fn serve(self, endpoints: Vec<Endpoint>, shutdown: impl Future<Output = ()>) {
         let shared = self.shared;
+        // The server's own origin has the ports it really listens on (`--port 0` included).
+        let ports = endpoints
+            .iter()
+            .filter_map(|endpoint| endpoint.local_addr().ok())
+            .map(|addr| addr.port());
+        let origin_policy = Arc::new(
+            shared
+                .config
+                .origin_policy(ports)
+                .expect("the allowed origins were checked when the server was made"),
+        );
         let connection_limit = Arc::new(Semaphore::new(shared.config.max_connections));
         let tasks = TaskTracker::new();
         let stop_accepting = CancellationToken::new();
@@ -92,6 +103,7 @@ impl Server {
             let sessions = Sessions {
                 shared: Arc::clone(&shared),
                 connection_limit: Arc::clone(&connection_limit),
+                origin_policy: Arc::clone(&origin_policy),
             };
             tasks.spawn(accept_loop(
                 endpoint,
@@ -118,10 +130,12 @@ impl Server {
     }
 }
 
-/// Serves each accepted connection as a session, under the connection limit.
+/// Serves each accepted connection as a session, under the connection limit and the Origin
+/// policy.
 struct Sessions {
     shared: Arc<Shared>,
     connection_limit: Arc<Semaphore>,
+    origin_policy: Arc<OriginPolicy>,
 }
 
 impl Serve for Sessions {
@@ -131,7 +145,12 @@ impl Serve for Sessions {
     ) -> impl Future<Output = ()> + Send + 'static {
         // Without a place under the limit the handshake is answered 503.
         let permit = Arc::clone(&self.connection_limit).try_acquire_owned().ok();
-        serve_connection(accepted, permit, Arc::clone(&self.shared))
+        serve_connection(
+            accepted,
+            permit,
+            Arc::clone(&self.origin_policy),
+            Arc::clone(&self.shared),
+        )
     }
 }
 

@@ -221,11 +221,77 @@ async fn a_name_from_the_network_is_cut_and_quoted_so_it_forges_no_field() {
     let ended = wait_for_line(&output, "session-");
     assert!(
         ended.contains(&format!(
-            r#"name="{kept}" reason=client closed dialect=none"#
+            r#"name="{kept}" reason=client closed code=1005 dialect=none"#
         )),
         "{ended}"
     );
     assert_eq!(ended.matches("reason=").count(), 2, "{ended}");
+}
+
+#[tokio::test]
+async fn a_client_without_headers_is_named_by_its_query_and_its_close_code_is_logged() {
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+    let (child, url, output) = start(&["--port", "0", "--close-timeout", "200ms"]);
+    let _child = KillOnDrop(child);
+    // As a browser connects: no WhoAmI, the name in the query, and Close 1001 when its page goes.
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{url}?whoami=caf%C3%A9+page"))
+        .await
+        .unwrap();
+    let opened = wait_for_line(&output, "session+");
+    assert!(opened.contains(r#"name="café page" peer="#), "{opened}");
+    let going_away = CloseFrame {
+        code: CloseCode::Away,
+        reason: "".into(),
+    };
+    ws.close(Some(going_away)).await.unwrap();
+    let ended = wait_for_line(&output, "session-");
+    assert!(
+        ended.contains(r#"name="café page" reason=client closed code=1001 dialect=none"#),
+        "{ended}"
+    );
+}
+
+#[tokio::test]
+async fn only_the_servers_own_origins_and_allowed_ones_open_sessions() {
+    use tokio_tungstenite::tungstenite::Error;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let (child, url, output) = start(&["--port", "0", "--allow-origin", "https://App.example/"]);
+    let _child = KillOnDrop(child);
+    let port = url.rsplit(':').next().unwrap().trim_end_matches("/ws");
+    let handshake = |origin: &str| {
+        let mut request = url.as_str().into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().unwrap());
+        tokio_tungstenite::connect_async(request)
+    };
+    // The port really bound (--port 0) is the server's own.
+    for accepted in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+        "https://app.example".to_owned(),
+    ] {
+        let (mut ws, _) = handshake(&accepted)
+            .await
+            .unwrap_or_else(|error| panic!("{accepted}: {error}"));
+        ws.close(None).await.unwrap();
+    }
+    for refused in ["https://evil.example", "null", "http://127.0.0.1:1"] {
+        match handshake(refused).await {
+            Err(Error::Http(response)) => assert_eq!(response.status(), 403, "{refused}"),
+            other => panic!("{refused}: not refused with 403: {other:?}"),
+        }
+        let line = wait_for_line(&output, "origin refused");
+        assert!(
+            line.contains(&format!(
+                "origin={}",
+                serde_json::to_string(refused).unwrap()
+            )),
+            "{line}"
+        );
+    }
 }
 
 /// A child process killed when the test ends, also when it fails.

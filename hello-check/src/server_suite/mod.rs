@@ -77,6 +77,7 @@ pub enum ServerCase {
     InvalidUtf8,
     OverLimit,
     PathNotFound,
+    Origin,
     CleanClose,
     ManySessions,
     KissArrives,
@@ -135,6 +136,7 @@ impl Case for ServerCase {
         ServerCase::InvalidUtf8,
         ServerCase::OverLimit,
         ServerCase::PathNotFound,
+        ServerCase::Origin,
         ServerCase::CleanClose,
         ServerCase::ManySessions,
         ServerCase::KissArrives,
@@ -193,6 +195,7 @@ impl Case for ServerCase {
             ServerCase::InvalidUtf8 => "invalid-utf8-1007",
             ServerCase::OverLimit => "over-limit-1009",
             ServerCase::PathNotFound => "path-404",
+            ServerCase::Origin => "origin",
             ServerCase::CleanClose => "clean-close",
             ServerCase::ManySessions => "many-sessions",
             ServerCase::KissArrives => "kiss-arrives",
@@ -282,6 +285,9 @@ impl Case for ServerCase {
                 "a message one byte over the limit is answered with Close 1009, and a new session works"
             }
             ServerCase::PathNotFound => "a handshake for another path is answered HTTP 404",
+            ServerCase::Origin => {
+                "a handshake with a foreign `Origin` (`https://hello-check.invalid`), and one with `Origin: null`, are each answered HTTP 403; one with the origin of the URL being judged (`http://HOST:PORT` for ws, `https://` for wss) is answered 101 (section 2.2)"
+            }
             ServerCase::CleanClose => "a Close 1000 from the client is answered with a Close",
             ServerCase::ManySessions => {
                 "20 sessions at once get 20 distinct session ids and are all answered"
@@ -452,6 +458,7 @@ impl ServerCase {
             ServerCase::InvalidUtf8 => checker.invalid_utf8().await,
             ServerCase::OverLimit => checker.over_limit().await,
             ServerCase::PathNotFound => checker.path_404().await,
+            ServerCase::Origin => checker.origin().await,
             ServerCase::CleanClose => checker.clean_close().await,
             ServerCase::ManySessions => checker.many_sessions(20).await,
             ServerCase::KissArrives => checker.kiss_arrives().await,

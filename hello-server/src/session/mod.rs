@@ -19,7 +19,7 @@ use futures_util::stream::FusedStream;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use hello_net::{Accepted, AcceptedStream, WholeHead, handshake, is_disconnect};
 use hello_protocol::{
-    ClientMessage, Dialect, ErrorResponse, decode_client_message, defaults, encode,
+    ClientMessage, Dialect, ErrorResponse, OriginPolicy, decode_client_message, defaults, encode,
     encode_echo_answer,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -42,13 +42,15 @@ mod v1;
 
 /// Serves one accepted connection until it ends. Never fails: what goes wrong is logged.
 ///
-/// The WebSocket handshake must be over by the connection's deadline. `permit` is the
-/// connection's place under the connection limit; without one the handshake is answered 503.
+/// The WebSocket handshake must be over by the connection's deadline. A wrong path is answered
+/// 404, an `Origin` the policy refuses 403 (PROTOCOL.md, section 2.2), and then, when there is no
+/// `permit` (the connection's place under the connection limit), 503.
 ///
 /// The permit is held until the socket is closed, lingering close included.
 pub(crate) async fn serve_connection<S: AcceptedStream>(
     accepted: Accepted<S>,
     permit: Option<OwnedSemaphorePermit>,
+    origin_policy: Arc<OriginPolicy>,
     shared: Arc<Shared>,
 ) {
     let Accepted {
@@ -65,6 +67,7 @@ pub(crate) async fn serve_connection<S: AcceptedStream>(
     #[allow(clippy::result_large_err)]
     let callback = |request: &Request, mut response: Response| {
         handshake::require_path(request, path)?;
+        handshake::require_origin(request, &origin_policy, peer)?;
         if at_capacity {
             return Err(handshake::refusal(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -112,8 +115,8 @@ pub(crate) async fn serve_connection<S: AcceptedStream>(
 
 /// How the session loop ended, and what to tell the client.
 enum LoopExit {
-    /// The client sent Close; tungstenite answers it.
-    ClientClosed,
+    /// The client sent Close, with this code; tungstenite answers it.
+    ClientClosed(u16),
     /// The connection ended without a Close.
     Vanished,
     /// The server closes with this frame.
@@ -139,8 +142,8 @@ async fn run_session<S: AcceptedStream>(
     let exit = session.run().await;
     let guard = &mut session.guard;
     let farewell = match exit {
-        LoopExit::ClientClosed => {
-            guard.end(EndReason::ClientClosed);
+        LoopExit::ClientClosed(code) => {
+            guard.end(EndReason::ClientClosed { code: Some(code) });
             None
         }
         LoopExit::ServerCloses(reason, code, text) => {
@@ -311,7 +314,11 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
                     // tungstenite queued the Pong; the next flush writes it out.
                     self.unflushed = true;
                 }
-                Some(Ok(Message::Close(_))) => return Err(LoopExit::ClientClosed),
+                Some(Ok(Message::Close(frame))) => {
+                    // RFC 6455 §7.1.5: a Close without a code is reported as 1005.
+                    let code = frame.map_or(CloseCode::Status, |frame| frame.code);
+                    return Err(LoopExit::ClientClosed(code.into()));
+                }
                 Some(Err(error)) => return Err(exit_for(error)),
                 None => return Err(LoopExit::Vanished),
             }
@@ -391,7 +398,7 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
             V1Answer::Disconnect(reason) => {
                 tracing::debug!(id = %self.id, %reason, "DISCONNECT");
                 return Err(LoopExit::ServerCloses(
-                    EndReason::ClientClosed,
+                    EndReason::ClientClosed { code: None },
                     CloseCode::Normal,
                     "disconnect",
                 ));
