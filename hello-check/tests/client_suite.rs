@@ -33,6 +33,8 @@ enum Fault {
     None,
     NeverAnswersKiss,
     NoWhoAmI,
+    /// As a browser: no `WhoAmI`, the name in the URL's `whoami` parameter.
+    NameInQuery,
     MalformedEchoRequests,
     DropsWithoutClose,
     MatchesAnswersByOrder,
@@ -41,8 +43,13 @@ enum Fault {
 
 /// Runs for [`RUN`], then leaves: by Close 1000, or by dropping the connection.
 async fn fake_client(url: String, fault: Fault) {
+    let url = if fault == Fault::NameInQuery {
+        format!("{url}?whoami=page+client")
+    } else {
+        url
+    };
     let mut request = url.into_client_request().unwrap();
-    if fault != Fault::NoWhoAmI {
+    if !matches!(fault, Fault::NoWhoAmI | Fault::NameInQuery) {
         request
             .headers_mut()
             .insert("WhoAmI", "fake-client".parse().unwrap());
@@ -123,6 +130,11 @@ async fn fake_client(url: String, fault: Fault) {
 }
 
 async fn judge(fault: Fault) -> Report {
+    judge_as(fault, false).await
+}
+
+/// Judges a client with `fault`, as browsers when `browser`.
+async fn judge_as(fault: Fault, browser: bool) -> Report {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/ws", listener.local_addr().unwrap());
     let config = ClientSuiteConfig {
@@ -134,6 +146,7 @@ async fn judge(fault: Fault) -> Report {
         timeout: Duration::from_secs(5),
         // The five requests a fake sends in one write arrive together, well within it.
         reorder_window: Duration::from_millis(100),
+        browser,
         ..ClientSuiteConfig::default()
     };
     let cases = select::<ClientCase>(&[], &[], Dialect::Json).unwrap();
@@ -188,6 +201,41 @@ async fn a_client_without_whoami_fails_whoami_sent() {
         "send `WhoAmI: <client name>`",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_browser_named_in_the_query_has_only_the_header_case_skipped_with_the_reason() {
+    let report = judge_as(Fault::NameInQuery, true).await;
+    let skipped: Vec<_> = report
+        .cases
+        .iter()
+        .filter(|case| case.verdict != Verdict::Pass)
+        .map(|case| (case.case.as_str(), case.verdict, case.detail.as_str()))
+        .collect();
+    assert_eq!(
+        skipped,
+        vec![(
+            "whoami-sent",
+            Verdict::Skip,
+            "a browser cannot set handshake headers; it named itself with ?whoami=page client"
+        )],
+        "{report:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_browser_without_a_query_name_fails_and_a_query_name_is_no_header_for_other_clients() {
+    fails_browser(Fault::NoWhoAmI, "no whoami parameter came").await;
+    fails(
+        Fault::NameInQuery,
+        "whoami-sent",
+        "send `WhoAmI: <client name>`",
+    )
+    .await;
+}
+
+async fn fails_browser(fault: Fault, hint: &str) {
+    fails_only(&judge_as(fault, true).await, fault, "whoami-sent", hint);
 }
 
 #[tokio::test]

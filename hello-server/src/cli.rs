@@ -72,6 +72,11 @@ pub struct CheckArgs {
     /// How often a v1 client under judgement is expected to send a RANDOM_NUMBER.
     #[arg(long, env = "WS_RANDOM_INTERVAL", default_value_t = defaults::V1_RANDOM_INTERVAL.into())]
     random_interval: humantime::Duration,
+    /// The clients are web browsers: they cannot set handshake headers, so their name is judged
+    /// from the `whoami` query parameter and `whoami-sent`/`user-id-sent` are skipped, with the
+    /// reason, when it came.
+    #[arg(long)]
+    browser: bool,
     #[command(flatten)]
     pub suite: SuiteArgs,
 }
@@ -282,6 +287,7 @@ impl CheckArgs {
             clients: self.clients,
             timeout: self.timeout.into(),
             reorder_window: self.reorder_window.into(),
+            browser: self.browser,
         })
     }
 

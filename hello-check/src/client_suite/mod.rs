@@ -63,6 +63,9 @@ pub struct ClientSuiteConfig {
     /// Echo requests arriving within this window of each other are answered together, in
     /// reverse order.
     pub reorder_window: Duration,
+    /// The clients are web browsers, which cannot set handshake headers: their name is looked
+    /// for in the `whoami` query parameter, and the header cases are skipped when it is there.
+    pub browser: bool,
 }
 
 impl Default for ClientSuiteConfig {
@@ -82,6 +85,7 @@ impl Default for ClientSuiteConfig {
             clients: 1,
             timeout: defaults::CLIENT_SUITE_TIMEOUT,
             reorder_window: defaults::REORDER_WINDOW,
+            browser: false,
         }
     }
 }
@@ -226,8 +230,8 @@ impl ClientCase {
             ));
         }
         match self {
-            ClientCase::WhoamiSent => session::whoami_sent(record),
-            ClientCase::UserIdSent => session::user_id_sent(record),
+            ClientCase::WhoamiSent => session::whoami_sent(record, config.browser),
+            ClientCase::UserIdSent => session::user_id_sent(record, config.browser),
             ClientCase::HelloFirst => session::hello_first(record),
             ClientCase::EchoRequestsSent => echo::echo_requests_sent(record),
             ClientCase::EchoWellFormed => echo::echo_well_formed(record, dialect),

@@ -8,20 +8,29 @@ use super::watch::{Departure, Record};
 use crate::report::Finding;
 
 /// `whoami-sent`
-pub(super) fn whoami_sent(record: &Record) -> Finding {
-    header_sent(&record.who_am_i, defaults::WHO_AM_I_HEADER, "<client name>")
+pub(super) fn whoami_sent(record: &Record, browser: bool) -> Finding {
+    header_sent(record, &record.who_am_i, defaults::WHO_AM_I_HEADER, browser)
 }
 
 /// `user-id-sent`
-pub(super) fn user_id_sent(record: &Record) -> Finding {
-    header_sent(&record.user_id, defaults::USER_ID_HEADER, "<user id>")
+pub(super) fn user_id_sent(record: &Record, browser: bool) -> Finding {
+    header_sent(record, &record.user_id, defaults::USER_ID_HEADER, browser)
 }
 
-fn header_sent(value: &Option<String>, header: &str, placeholder: &str) -> Finding {
-    match value {
-        Some(value) => Finding::pass(format!("{header}: {value}")),
-        None => Finding::fail(format!(
-            "the handshake carried no {header} header: send `{header}: {placeholder}`"
+/// Whether the handshake named the client in `header`; a browser, which cannot set headers, is
+/// judged by the `whoami` query parameter instead (PROTOCOL.md, section 2).
+fn header_sent(record: &Record, value: &Option<String>, header: &str, browser: bool) -> Finding {
+    match (value, browser, &record.query_name) {
+        (Some(value), _, _) => Finding::pass(format!("{header}: {value}")),
+        (None, true, Some(name)) => Finding::skip(format!(
+            "a browser cannot set handshake headers; it named itself with ?whoami={name}"
+        )),
+        (None, true, None) => Finding::fail(format!(
+            "a browser cannot send {header}, so it names itself in the URL: ws://HOST/ws?whoami=NAME \
+             (PROTOCOL.md, section 2); no whoami parameter came"
+        )),
+        (None, false, _) => Finding::fail(format!(
+            "the handshake carried no {header} header: send `{header}: <client name>`"
         )),
     }
 }

@@ -65,9 +65,10 @@ impl fmt::Display for Departure {
 /// Everything a client did in one session.
 #[derive(Debug)]
 pub(super) struct Record {
-    /// The handshake's `WhoAmI` and `userId` headers.
+    /// The handshake's `WhoAmI` and `userId` headers, and its URL's `whoami` parameter.
     pub(super) who_am_i: Option<String>,
     pub(super) user_id: Option<String>,
+    pub(super) query_name: Option<String>,
     pub(super) peer: SocketAddr,
     pub(super) started: Instant,
     pub(super) ended: Instant,
@@ -108,6 +109,7 @@ impl Record {
         self.who_am_i
             .clone()
             .or_else(|| self.user_id.clone())
+            .or_else(|| self.query_name.clone())
             .unwrap_or_else(|| self.peer.to_string())
     }
 }
@@ -122,13 +124,14 @@ pub(super) async fn judge_connection<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (mut who_am_i, mut user_id) = (None, None);
+    let (mut who_am_i, mut user_id, mut query_name) = (None, None, None);
     let path = config.path.as_str();
     #[allow(clippy::result_large_err)] // tungstenite's callback signature
     let callback = |request: &Request, mut response: Response| {
         handshake::require_path(request, path)?;
         who_am_i = handshake::who_am_i(request);
         user_id = handshake::user_id(request);
+        query_name = handshake::query_name(request);
         handshake::add_server_headers(&mut response, Uuid::new_v4());
         Ok(response)
     };
@@ -142,6 +145,7 @@ where
     let mut record = Record {
         who_am_i,
         user_id,
+        query_name,
         peer,
         started,
         ended: started,
