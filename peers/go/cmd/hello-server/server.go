@@ -3,6 +3,7 @@ package main
 import (
 	"log"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +62,7 @@ func newServer(cfg config, logger *log.Logger) *server {
 
 // ServeHTTP upgrades handshakes on the configured path into sessions.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The path without the query: /ws?whoami=alice is /ws.
 	if r.URL.Path != s.cfg.path {
 		http.NotFound(w, r)
 		return
@@ -82,7 +84,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		conn.Close() // the handshake timeout has already dropped the connection
 		return
 	}
-	sess := newSession(s, conn, tracked, id, sessionName(r.Header, id), r.RemoteAddr)
+	// r.URL.Query() decodes the query as a form (percent escapes, + a space),
+	// leaving out a malformed pair and keeping the others.
+	sess := newSession(s, conn, tracked, id, sessionName(r.Header, r.URL.Query(), id), r.RemoteAddr)
 	if !s.register() {
 		conn.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
@@ -123,12 +127,14 @@ func (s *server) shutdown() {
 	}
 }
 
-// sessionName is what a session is logged as (PROTOCOL.md, section 2.1): the
-// WhoAmI header, else userId, else the session id; trimmed, made valid UTF-8
-// and cut to at most 128 bytes at a character boundary.
-func sessionName(header http.Header, id string) string {
-	for _, key := range []string{"WhoAmI", "userId"} {
-		if name := cleanName(header.Get(key)); name != "" {
+// sessionName is what a session is logged as (PROTOCOL.md, sections 2 and
+// 2.1): the WhoAmI header, else userId, else the whoami query parameter of
+// the handshake's URL (for browsers, which cannot set headers), else the
+// session id; trimmed, made valid UTF-8 and cut to at most 128 bytes at a
+// character boundary. A value that is empty after trimming counts as absent.
+func sessionName(header http.Header, query url.Values, id string) string {
+	for _, candidate := range []string{header.Get("WhoAmI"), header.Get("userId"), query.Get("whoami")} {
+		if name := cleanName(candidate); name != "" {
 			return name
 		}
 	}
