@@ -28,6 +28,7 @@ type server struct {
 	kissRequest   []byte // JSON; the host facts do not change while the server runs
 	v1KissRequest v1.KissRequest
 	upgrader      websocket.Upgrader
+	origins       *originPolicy
 
 	mu           sync.Mutex
 	shuttingDown bool
@@ -35,7 +36,7 @@ type server struct {
 	running      sync.WaitGroup
 }
 
-func newServer(cfg config, logger *log.Logger) *server {
+func newServer(cfg config, logger *log.Logger, origins *originPolicy) *server {
 	facts := platform.HostFacts()
 	kissRequest, err := protocol.Encode(facts)
 	if err != nil {
@@ -53,9 +54,11 @@ func newServer(cfg config, logger *log.Logger) *server {
 		},
 		upgrader: websocket.Upgrader{
 			HandshakeTimeout: cfg.handshakeTimeout,
-			// The protocol has no browser clients to protect: accept any Origin.
+			// ServeHTTP has applied the Origin policy already, before the
+			// connection limit; gorilla's own check would judge by Host.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
+		origins:     origins,
 		shutdownNow: make(chan struct{}),
 	}
 }
@@ -65,6 +68,14 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The path without the query: /ws?whoami=alice is /ws.
 	if r.URL.Path != s.cfg.path {
 		http.NotFound(w, r)
+		return
+	}
+	// The Origin policy (PROTOCOL.md, section 2.2), after the path and
+	// before the connection limit.
+	if origins := r.Header.Values("Origin"); !s.origins.allows(origins) {
+		s.log.Printf("origin refused peer=%s origin=%s", r.RemoteAddr, quoted(cleanName(strings.Join(origins, ", "))))
+		w.Header().Set("Connection", "close")
+		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
 	tracked := connFrom(r.Context())
