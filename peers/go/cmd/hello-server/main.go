@@ -38,6 +38,8 @@ type config struct {
 	closeTimeout     time.Duration
 	dialect          string // auto, json or v1
 	v1               v1Timers
+	allowOrigins     []string // --allow-origin, else WS_ALLOW_ORIGIN
+	sans             []string // --san: more names of the server, for its own origin
 }
 
 // v1Timers are the timers of a v1 session (PROTOCOL.md, section 12.3).
@@ -75,6 +77,25 @@ func parseConfig() config {
 	flag.DurationVar(&cfg.v1.sessionTimeout, "v1-session-timeout", cli.EnvDuration("WS_V1_SESSION_TIMEOUT", time.Minute), "how long a v1 session lives without a matching PONG")
 	flag.DurationVar(&cfg.v1.timeInterval, "v1-time-interval", cli.EnvDuration("WS_V1_TIME_INTERVAL", 5*time.Second), "how often a v1 session gets a TIME_NOTIFICATION")
 	flag.DurationVar(&cfg.v1.kissInterval, "v1-kiss-interval", cli.EnvDuration("WS_V1_KISS_INTERVAL", 5*time.Second), "how often a v1 session gets a KISS_REQUEST")
+	cfg.allowOrigins = envList("WS_ALLOW_ORIGIN")
+	fromFlags := false
+	flag.Func("allow-origin", "a browser origin allowed besides the server's own, or * for any; repeatable (env WS_ALLOW_ORIGIN, comma-separated)", func(value string) error {
+		if !fromFlags { // the flags replace the environment's list
+			cfg.allowOrigins, fromFlags = nil, true
+		}
+		if strings.TrimSpace(value) == "" {
+			return errors.New("an empty origin allows nothing")
+		}
+		cfg.allowOrigins = append(cfg.allowOrigins, strings.TrimSpace(value))
+		return nil
+	})
+	flag.Func("san", "another name of the server, a host of its own origin; repeatable", func(value string) error {
+		if strings.TrimSpace(value) == "" {
+			return errors.New("an empty name")
+		}
+		cfg.sans = append(cfg.sans, strings.TrimSpace(value))
+		return nil
+	})
 	flag.Parse()
 
 	switch {
@@ -104,6 +125,17 @@ func parseConfig() config {
 	return cfg
 }
 
+// envList is a comma-separated variable's values, trimmed, empty ones left out.
+func envList(name string) []string {
+	var values []string
+	for _, value := range strings.Split(os.Getenv(name), ",") {
+		if value = strings.TrimSpace(value); value != "" {
+			values = append(values, value)
+		}
+	}
+	return values
+}
+
 func main() {
 	cfg := parseConfig()
 	if err := run(cfg); err != nil {
@@ -114,7 +146,6 @@ func main() {
 
 func run(cfg config) error {
 	stdout := log.New(os.Stdout, "", 0)
-	srv := newServer(cfg, stdout)
 
 	type endpoint struct {
 		scheme string
@@ -135,14 +166,29 @@ func run(cfg config) error {
 		}})
 	}
 
-	serveErrors := make(chan error, len(endpoints))
-	var httpServers []*http.Server
-	limiter := newConnLimiter(cfg.maxConnections)
+	// Listen first: the server's own origins have the ports really bound
+	// (--port 0 picks one).
+	var tcpListeners []net.Listener
+	var ports []int
 	for _, ep := range endpoints {
 		tcpListener, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(ep.port)))
 		if err != nil {
+			for _, l := range tcpListeners {
+				l.Close()
+			}
 			return err
 		}
+		tcpListeners = append(tcpListeners, tcpListener)
+		ports = append(ports, tcpListener.Addr().(*net.TCPAddr).Port)
+	}
+	origins := newOriginPolicy(append([]string{cfg.host}, cfg.sans...), ports, cfg.allowOrigins)
+	srv := newServer(cfg, stdout, origins)
+
+	serveErrors := make(chan error, len(endpoints))
+	var httpServers []*http.Server
+	limiter := newConnLimiter(cfg.maxConnections)
+	for i, ep := range endpoints {
+		tcpListener := tcpListeners[i]
 		var listener net.Listener = &trackingListener{
 			Listener: tcpListener, limiter: limiter, handshakeTimeout: cfg.handshakeTimeout,
 		}

@@ -1,23 +1,66 @@
 package main
 
 import (
+	"bufio"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
 
-func TestSessionNameFallsBackFromWhoAmIToUserIDToTheID(t *testing.T) {
+func TestSessionNameFallsBackFromWhoAmIToUserIDToTheQueryToTheID(t *testing.T) {
+	query := url.Values{"whoami": {"carol"}}
 	cases := []struct {
 		header http.Header
+		query  url.Values
 		want   string
 	}{
-		{http.Header{"Whoami": {"alice"}, "Userid": {"bob"}}, "alice"},
-		{http.Header{"Whoami": {"  "}, "Userid": {" bob "}}, "bob"},
-		{http.Header{}, "the-id"},
+		{http.Header{"Whoami": {"alice"}, "Userid": {"bob"}}, query, "alice"},
+		{http.Header{"Whoami": {"  "}, "Userid": {" bob "}}, query, "bob"},
+		{http.Header{"Whoami": {""}}, query, "carol"},
+		{http.Header{}, url.Values{"whoami": {" \t "}}, "the-id"},
+		{http.Header{}, url.Values{"WhoAmI": {"case matters in a query"}}, "the-id"},
+		{http.Header{}, nil, "the-id"},
 	}
 	for _, c := range cases {
-		if got := sessionName(c.header, "the-id"); got != c.want {
-			t.Errorf("sessionName(%v) = %q, want %q", c.header, got, c.want)
+		if got := sessionName(c.header, c.query, "the-id"); got != c.want {
+			t.Errorf("sessionName(%v, %v) = %q, want %q", c.header, c.query, got, c.want)
+		}
+	}
+}
+
+// The name from the query goes through net/http's own parsing of a request
+// line, as ServeHTTP sees it: the path leaves the query out, and the query is
+// decoded as a form value (+ is a space), then trimmed, made valid UTF-8 and
+// cut like any name.
+func TestTheQueryNameIsDecodedAsAFormValueAndThePathLeavesItOut(t *testing.T) {
+	long := strings.Repeat("%C3%A9", 70) // 70 é, 140 bytes
+	cases := map[string]string{
+		"/ws?whoami=alice":                          "alice",
+		"/ws?whoami=q+name":                         "q name",
+		"/ws?whoami=%20caf%C3%A9%2Bbar%26x%3Dy%20":  "café+bar&x=y",
+		"/ws?x=1&whoami=second&whoami=third":        "second",
+		"/ws?whoami=%FF":                            "\uFFFD",
+		"/ws?whoami=line%0Abreak":                   "line\nbreak",
+		"/ws?whoami=%zz&whoami=bad-pair-left-out":   "bad-pair-left-out",
+		"/ws?whoami=":                               "the-id",
+		"/ws?whoami":                                "the-id",
+		"/ws?":                                      "the-id",
+		"/ws?whoami=" + long:                        strings.Repeat("é", 64),
+		"/ws?whoami=a;whoami=b":                     "the-id", // net/url refuses ; as a separator
+		"/ws?userId=not-the-header&whoami=the-name": "the-name",
+	}
+	for target, want := range cases {
+		request, err := http.ReadRequest(bufio.NewReader(strings.NewReader(
+			"GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")))
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		if request.URL.Path != "/ws" {
+			t.Errorf("%s: path %q, want /ws", target, request.URL.Path)
+		}
+		if got := sessionName(request.Header, request.URL.Query(), "the-id"); got != want {
+			t.Errorf("%s: name %q, want %q", target, got, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"log"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ type server struct {
 	kissRequest   []byte // JSON; the host facts do not change while the server runs
 	v1KissRequest v1.KissRequest
 	upgrader      websocket.Upgrader
+	origins       *originPolicy
 
 	mu           sync.Mutex
 	shuttingDown bool
@@ -34,7 +36,7 @@ type server struct {
 	running      sync.WaitGroup
 }
 
-func newServer(cfg config, logger *log.Logger) *server {
+func newServer(cfg config, logger *log.Logger, origins *originPolicy) *server {
 	facts := platform.HostFacts()
 	kissRequest, err := protocol.Encode(facts)
 	if err != nil {
@@ -52,17 +54,28 @@ func newServer(cfg config, logger *log.Logger) *server {
 		},
 		upgrader: websocket.Upgrader{
 			HandshakeTimeout: cfg.handshakeTimeout,
-			// The protocol has no browser clients to protect: accept any Origin.
+			// ServeHTTP has applied the Origin policy already, before the
+			// connection limit; gorilla's own check would judge by Host.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
+		origins:     origins,
 		shutdownNow: make(chan struct{}),
 	}
 }
 
 // ServeHTTP upgrades handshakes on the configured path into sessions.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The path without the query: /ws?whoami=alice is /ws.
 	if r.URL.Path != s.cfg.path {
 		http.NotFound(w, r)
+		return
+	}
+	// The Origin policy (PROTOCOL.md, section 2.2), after the path and
+	// before the connection limit.
+	if origins := r.Header.Values("Origin"); !s.origins.allows(origins) {
+		s.log.Printf("origin refused peer=%s origin=%s", r.RemoteAddr, quoted(cleanName(strings.Join(origins, ", "))))
+		w.Header().Set("Connection", "close")
+		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
 	tracked := connFrom(r.Context())
@@ -82,7 +95,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		conn.Close() // the handshake timeout has already dropped the connection
 		return
 	}
-	sess := newSession(s, conn, tracked, id, sessionName(r.Header, id), r.RemoteAddr)
+	// r.URL.Query() decodes the query as a form (percent escapes, + a space),
+	// leaving out a malformed pair and keeping the others.
+	sess := newSession(s, conn, tracked, id, sessionName(r.Header, r.URL.Query(), id), r.RemoteAddr)
 	if !s.register() {
 		conn.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
@@ -123,12 +138,14 @@ func (s *server) shutdown() {
 	}
 }
 
-// sessionName is what a session is logged as (PROTOCOL.md, section 2.1): the
-// WhoAmI header, else userId, else the session id; trimmed, made valid UTF-8
-// and cut to at most 128 bytes at a character boundary.
-func sessionName(header http.Header, id string) string {
-	for _, key := range []string{"WhoAmI", "userId"} {
-		if name := cleanName(header.Get(key)); name != "" {
+// sessionName is what a session is logged as (PROTOCOL.md, sections 2 and
+// 2.1): the WhoAmI header, else userId, else the whoami query parameter of
+// the handshake's URL (for browsers, which cannot set headers), else the
+// session id; trimmed, made valid UTF-8 and cut to at most 128 bytes at a
+// character boundary. A value that is empty after trimming counts as absent.
+func sessionName(header http.Header, query url.Values, id string) string {
+	for _, candidate := range []string{header.Get("WhoAmI"), header.Get("userId"), query.Get("whoami")} {
+		if name := cleanName(candidate); name != "" {
 			return name
 		}
 	}

@@ -157,7 +157,14 @@ func (s *session) run() {
 			}
 			end = s.take(in)
 		case <-s.writerDone:
-			s.finish(describeWriteError(s.writeErr))
+			if errors.Is(s.writeErr, websocket.ErrCloseSent) {
+				// gorilla's reader has answered a Close by itself (the
+				// client's, or its own 1002): the reader is about to hand
+				// over why it ended, with the client's close code.
+				s.finish(s.readerEnd())
+				return
+			}
+			s.finish("client vanished") // a write that failed: the connection broke
 			return
 		case <-s.json.pingDue():
 			if s.json.pingTick() {
@@ -226,6 +233,24 @@ func (s *session) offer(message outgoing) {
 	select {
 	case s.outbox <- message:
 	default:
+	}
+}
+
+// readerEnd waits, for at most the close timeout, for the reader to hand
+// over why reading ended, and describes it; data messages still coming are
+// dropped, since the session is over.
+func (s *session) readerEnd() string {
+	timeout := time.NewTimer(s.srv.cfg.closeTimeout)
+	defer timeout.Stop()
+	for {
+		select {
+		case in := <-s.inbox:
+			if in.err != nil {
+				return describeReadError(in.err)
+			}
+		case <-timeout.C:
+			return "client closed"
+		}
 	}
 }
 
@@ -395,12 +420,15 @@ func isCloseFrame(err error) bool {
 }
 
 // describeReadError is the session- reason for reading that ended. It never
-// repeats bytes the client sent (a Close frame's text, for one).
+// repeats bytes the client sent (a Close frame's text, for one). A client's
+// Close is logged with its code (PROTOCOL.md, section 7): gorilla reports a
+// Close without one as 1005.
 func describeReadError(err error) string {
 	var netErr net.Error
+	var closeErr *websocket.CloseError
 	switch {
-	case isCloseFrame(err):
-		return "client closed"
+	case isCloseFrame(err) && errors.As(err, &closeErr):
+		return fmt.Sprintf("client closed code=%d", closeErr.Code)
 	case websocket.IsCloseError(err, websocket.CloseAbnormalClosure),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &netErr):
 		return "client vanished"
@@ -409,11 +437,4 @@ func describeReadError(err error) string {
 		// sent Close 1002 itself.
 		return "error: " + err.Error()
 	}
-}
-
-func describeWriteError(err error) string {
-	if errors.Is(err, websocket.ErrCloseSent) {
-		return "client closed"
-	}
-	return "client vanished"
 }
