@@ -10,6 +10,25 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use uuid::Uuid;
 
+/// Whether an HTTP request head asks for a WebSocket: its `Upgrade` header names `websocket`.
+/// Anything else, a head that is no HTTP request included, is plain HTTP, for a server's page
+/// or its 400; the WebSocket handshake itself checks the rest of an upgrade.
+pub fn asks_for_websocket(head: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut request = httparse::Request::new(&mut headers);
+    // A head with more headers than these is no handshake this protocol sends; tungstenite
+    // would refuse it all the same.
+    if request.parse(head).is_err() {
+        return false;
+    }
+    request.headers.iter().any(|header| {
+        header.name.eq_ignore_ascii_case("upgrade")
+            && String::from_utf8_lossy(header.value)
+                .split(',')
+                .any(|token| token.trim().eq_ignore_ascii_case("websocket"))
+    })
+}
+
 /// An HTTP answer refusing the upgrade, with `body` saying why.
 pub fn refusal(status: StatusCode, body: &str) -> ErrorResponse {
     let mut response = ErrorResponse::new(Some(body.to_owned()));
@@ -43,11 +62,14 @@ pub fn require_origin(
     policy: &OriginPolicy,
     peer: SocketAddr,
 ) -> Result<(), ErrorResponse> {
-    let origin = request
-        .headers()
-        .get("origin")
-        .map(|value| value.as_bytes());
-    if policy.judge(origin).is_accepted() {
+    let mut origins = request.headers().get_all("origin").iter();
+    let origin = origins.next().map(|value| value.as_bytes());
+    // A browser sends one Origin; two are no origin, whatever the first says.
+    let accepted = match origins.next() {
+        None => policy.judge(origin).is_accepted(),
+        Some(_) => false,
+    };
+    if accepted {
         return Ok(());
     }
     let shown = origin.and_then(untrusted_name).unwrap_or_default();
@@ -119,6 +141,19 @@ mod tests {
     }
 
     #[test]
+    fn only_a_head_asking_for_a_websocket_is_taken_for_a_handshake() {
+        let upgrade =
+            b"GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\n\r\n";
+        assert!(asks_for_websocket(upgrade));
+        let page = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+        assert!(!asks_for_websocket(page));
+        let other = b"GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n";
+        assert!(!asks_for_websocket(other));
+        assert!(!asks_for_websocket(b"\x16\x03\x01 not http\r\n\r\n"));
+        assert!(!asks_for_websocket(b""));
+    }
+
+    #[test]
     fn a_client_without_headers_is_named_by_the_whoami_query_parameter() {
         let request = request("/ws?x=1&whoami=caf%C3%A9+page&whoami=second", &[]);
         assert_eq!(client_name(&request).as_deref(), Some("café page"));
@@ -152,5 +187,10 @@ mod tests {
         let own = request("/ws", &[("Origin", "http://127.0.0.1:9898")]);
         assert!(require_origin(&own, &policy, peer).is_ok());
         assert!(require_origin(&request("/ws", &[]), &policy, peer).is_ok());
+        let twice = request(
+            "/ws",
+            &[("Origin", "http://127.0.0.1:9898"), ("Origin", "https://evil.example")],
+        );
+        assert!(require_origin(&twice, &policy, peer).is_err());
     }
 }
