@@ -155,7 +155,8 @@ class HelloServer:
 
     async def handle_session(self, connection: HelloConnection) -> None:
         session_id = connection.response.headers["X-Session-Id"]
-        name = session_name(connection.request.headers, session_id)
+        request = connection.request
+        name = session_name(request.headers, request.path, session_id)
         session = Session(session_id, name, connection)
         self.sessions[session_id] = session
         log(

@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import parse_qsl, urlsplit
 
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
@@ -52,14 +53,33 @@ def ending_of(closed: ConnectionClosed) -> Ending:
     return CLIENT_VANISHED
 
 
-def session_name(headers: Headers, session_id: str) -> str:
-    """`WhoAmI`, else `userId`, else the session id: trimmed and cut to 128 bytes of UTF-8."""
+def session_name(headers: Headers, target: str, session_id: str) -> str:
+    """`WhoAmI`, else `userId`, else the `whoami` query parameter of the request target
+    (`/ws?whoami=alice`, for clients that cannot set headers), else the session id; each
+    trimmed and cut to 128 bytes of UTF-8 (PROTOCOL.md, sections 2 and 2.1)."""
     for header in ("WhoAmI", "userId"):
         for value in headers.get_all(header):
-            name = cut_to_bytes(header_text(value).strip(), MAX_NAME_BYTES)
+            name = untrusted_text(header_text(value))
             if name:
                 return name
+    for value in query_values(target, "whoami"):
+        name = untrusted_text(value)
+        if name:
+            return name
     return session_id
+
+
+def query_values(target: str, key: str) -> list[str]:
+    """The values of `key` in the query of a request target, decoded as form values: percent
+    escapes as UTF-8 (replacement characters where they are not), `+` as a space."""
+    query = urlsplit(target).query
+    pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace")
+    return [value for name, value in pairs if name == key]
+
+
+def untrusted_text(text: str) -> str:
+    """A value from the network as it may be logged: trimmed, cut to 128 bytes of UTF-8."""
+    return cut_to_bytes(text.strip(), MAX_NAME_BYTES)
 
 
 def header_text(value: str) -> str:

@@ -17,21 +17,40 @@ def latin1(text: str) -> str:
 class Names(unittest.TestCase):
     def test_who_am_i_then_user_id_then_the_session_id(self):
         both = Headers([("WhoAmI", " who "), ("userId", "user")])
-        self.assertEqual(session_name(both, "id"), "who")
+        self.assertEqual(session_name(both, "/ws?whoami=query", "id"), "who")
         self.assertEqual(
-            session_name(Headers([("WhoAmI", "  "), ("userId", "user")]), "id"), "user"
+            session_name(
+                Headers([("WhoAmI", "  "), ("userId", "user")]), "/ws?whoami=q", "id"
+            ),
+            "user",
         )
-        self.assertEqual(session_name(Headers(), "id"), "id")
+        self.assertEqual(session_name(Headers(), "/ws", "id"), "id")
+
+    def test_the_whoami_query_parameter_names_a_session_without_headers(self):
+        def name(target: str) -> str:
+            return session_name(Headers([("WhoAmI", " ")]), target, "id")
+
+        self.assertEqual(name("/ws?whoami=alice"), "alice")
+        self.assertEqual(name("/ws?whoami=q+name"), "q name")
+        self.assertEqual(name("/ws?x=1&whoami=%E3%81%93%20%2B+x"), "こ + x")
+        self.assertEqual(name("/ws?whoami=%ff"), "\ufffd")
+        self.assertEqual(name("/ws?whoami=+%20&whoami=second"), "second")
+        self.assertEqual(name("/ws?whoami=" + "%C3%A9" * 100), "é" * 64)
+        self.assertEqual(name("/ws?whoami=a%0Ab"), "a\nb")  # logged quoted, as "a\\nb"
+        self.assertEqual(name("/ws?WhoAmI=upper&who=x&whoami="), "id")
+        self.assertEqual(name("/ws?whoami"), "id")
+        self.assertEqual(name("/ws"), "id")
+        self.assertEqual(name("/ws#whoami=fragment"), "id")
 
     def test_a_long_name_is_cut_at_a_character_boundary(self):
-        name = session_name(Headers([("WhoAmI", latin1("é" * 100))]), "id")
+        name = session_name(Headers([("WhoAmI", latin1("é" * 100))]), "/ws", "id")
         self.assertEqual(name, "é" * 64)
-        name = session_name(Headers([("WhoAmI", latin1("a" + "é" * 100))]), "id")
+        name = session_name(Headers([("WhoAmI", latin1("a" + "é" * 100))]), "/ws", "id")
         self.assertEqual(len(name.encode()), 127)
 
     def test_bytes_that_are_not_utf8_are_replaced(self):
         self.assertEqual(
-            session_name(Headers([("WhoAmI", "a\xffb")]), "id"), "a\ufffdb"
+            session_name(Headers([("WhoAmI", "a\xffb")]), "/ws", "id"), "a\ufffdb"
         )
 
     def test_names_are_logged_as_json_strings(self):
