@@ -180,7 +180,7 @@ class HelloServer:
             await asyncio.gather(*session.tasks, return_exceptions=True)
             self.sessions.pop(session_id, None)
         log(
-            f"session- id={session_id} name={quoted(name)} reason={ending.reason}"
+            f"session- id={session_id} name={quoted(name)} {ending.log_fields()}"
             f" dialect={session.dialect or 'none'}"
         )
         await close_and_linger(connection, ending)

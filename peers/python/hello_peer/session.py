@@ -21,17 +21,26 @@ class Dialect(StrEnum):
 @dataclass(frozen=True)
 class Ending:
     """Why a session ended (the `reason=` of its `session-` line) and the Close the server sends
-    for it, if any (none when the client closed or vanished, or the library already sent one)."""
+    for it, if any (none when the client closed or vanished, or the library already sent one).
+    `client_code` is the code of the client's Close when that Close ended the session (1005 for
+    a Close without one; PROTOCOL.md, section 7), logged as `code=`."""
 
     reason: str
     close_code: int | None = None
     close_reason: str = ""
+    client_code: int | None = None
+
+    def log_fields(self) -> str:
+        """`reason=…`, and `code=…` when the client's Close ended the session."""
+        if self.client_code is None:
+            return f"reason={self.reason}"
+        return f"reason={self.reason} code={self.client_code}"
 
 
-CLIENT_CLOSED = Ending("client closed")
 CLIENT_VANISHED = Ending("client vanished")
 PONG_TIMEOUT = Ending("pong timeout", CloseCode.POLICY_VIOLATION, "pong timeout")
 SHUTDOWN = Ending("shutdown", CloseCode.GOING_AWAY, "server shutting down")
+# A v1 DISCONNECT: a clean close, but no Close of the client's ended it, so no `code=` (12.6).
 DISCONNECTED = Ending("client closed", CloseCode.NORMAL_CLOSURE, "disconnect")
 
 # What the library's own Closes mean; its reason texts are not logged, so that no byte a client
@@ -44,9 +53,10 @@ _LIBRARY_CLOSES = {
 
 
 def ending_of(closed: ConnectionClosed) -> Ending:
-    """How a connection the library reports closed ended."""
+    """How a connection the library reports closed ended. The client's Close carries its code;
+    the library reads a Close without one as 1005 (RFC 6455, section 7.1.5)."""
     if closed.rcvd is not None and (closed.sent is None or closed.rcvd_then_sent):
-        return CLIENT_CLOSED
+        return Ending("client closed", client_code=closed.rcvd.code)
     if closed.sent is not None:
         code = closed.sent.code
         return Ending(_LIBRARY_CLOSES.get(code, f"error: sent close {code}"))

@@ -3,9 +3,11 @@
 import unittest
 
 from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close
 
 from hello_peer import v1
-from hello_peer.session import quoted, session_name
+from hello_peer.session import ending_of, quoted, session_name
 from hello_peer.v1_session import Timings, V1Session
 
 
@@ -58,6 +60,37 @@ class Names(unittest.TestCase):
             quoted('evil" reason=pong timeout\n\x1bé'),
             '"evil\\" reason=pong timeout\\n\\u001bé"',
         )
+
+
+class Endings(unittest.TestCase):
+    def fields(self, rcvd: Close | None, sent: Close | None, rcvd_first=True) -> str:
+        both = rcvd is not None and sent is not None
+        closed = ConnectionClosed(rcvd, sent, rcvd_first if both else None)
+        return ending_of(closed).log_fields()
+
+    def test_the_clients_close_code_follows_client_closed(self):
+        self.assertEqual(
+            self.fields(Close(1000, ""), None), "reason=client closed code=1000"
+        )
+        self.assertEqual(
+            self.fields(Close(1001, "gone"), Close(1001, "gone")),
+            "reason=client closed code=1001",
+        )
+
+    def test_a_close_without_a_code_is_logged_as_1005(self):
+        self.assertEqual(
+            self.fields(Close.parse(b""), None), "reason=client closed code=1005"
+        )
+
+    def test_no_code_when_the_clients_close_did_not_end_the_session(self):
+        self.assertEqual(
+            self.fields(Close(1000, ""), Close(1009, ""), rcvd_first=False),
+            "reason=error: message over the size limit",
+        )
+        self.assertEqual(self.fields(None, None), "reason=client vanished")
+        v1_session = V1Session(TIMINGS, "PYTHON", now=0.0)
+        disconnect = v1_session.answer(v1.encode(v1.Disconnect("")), 0.0).ending
+        self.assertEqual(disconnect.log_fields(), "reason=client closed")
 
 
 TIMINGS = Timings(
