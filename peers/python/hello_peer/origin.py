@@ -8,7 +8,7 @@ it, so the server decides by it, against cross-site WebSocket hijacking:
   `--host` and each `--san` (without case; an IP address in any spelling of the same address),
   and a port the server listens on, plain or TLS (80 or 443 when the origin has none);
 - an origin `--allow-origin` names (without case and without a trailing `/`), or any with `*`;
-- anything else (`null`, garbage, more than one `Origin`): refused, HTTP 403.
+- anything else (`null`, garbage, two `Origin` headers even under `*`): refused, HTTP 403.
 
 Origins are parsed with `urllib.parse`; the request's `Host` header is never looked at, since the
 page's side controls it through DNS rebinding.
@@ -43,11 +43,14 @@ class OriginPolicy:
         self.own_ports.add(port)
 
     def accepts(self, origins: list[str]) -> bool:
-        """Whether a handshake with these `Origin` header values (none, usually one) may go on."""
-        if not origins or self.allow_all:
+        """Whether a handshake with these `Origin` header values (none, usually one) may go on.
+        Two are no origin, whatever they say, even under `*` (a browser sends one)."""
+        if not origins:
             return True
-        if len(origins) != 1:
+        if len(origins) > 1:
             return False
+        if self.allow_all:
+            return True
         (origin,) = origins
         return comparable(origin) in self.allowed or self.is_own(origin)
 
