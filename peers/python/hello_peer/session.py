@@ -64,15 +64,16 @@ def ending_of(closed: ConnectionClosed) -> Ending:
 
 
 def session_name(headers: Headers, target: str, session_id: str) -> str:
-    """`WhoAmI`, else `userId`, else the `whoami` query parameter of the request target
-    (`/ws?whoami=alice`, for clients that cannot set headers), else the session id; each
-    trimmed and cut to 128 bytes of UTF-8 (PROTOCOL.md, sections 2 and 2.1)."""
+    """`WhoAmI`, else `userId`, else the first `whoami` query parameter of the request target
+    (`/ws?whoami=alice`, for clients that cannot set headers, read as the reference server
+    reads it), else the session id; each trimmed and cut to 128 bytes of UTF-8 (PROTOCOL.md,
+    sections 2 and 2.1)."""
     for header in ("WhoAmI", "userId"):
         for value in headers.get_all(header):
             name = untrusted_text(header_text(value))
             if name:
                 return name
-    for value in query_values(target, "whoami"):
+    for value in query_values(target, "whoami")[:1]:
         name = untrusted_text(value)
         if name:
             return name

@@ -36,7 +36,8 @@ class Names(unittest.TestCase):
         self.assertEqual(name("/ws?whoami=q+name"), "q name")
         self.assertEqual(name("/ws?x=1&whoami=%E3%81%93%20%2B+x"), "こ + x")
         self.assertEqual(name("/ws?whoami=%ff"), "\ufffd")
-        self.assertEqual(name("/ws?whoami=+%20&whoami=second"), "second")
+        self.assertEqual(name("/ws?whoami=first&whoami=second"), "first")
+        self.assertEqual(name("/ws?whoami=+%20&whoami=second"), "id")
         self.assertEqual(name("/ws?whoami=" + "%C3%A9" * 100), "é" * 64)
         self.assertEqual(name("/ws?whoami=a%0Ab"), "a\nb")  # logged quoted, as "a\\nb"
         self.assertEqual(name("/ws?WhoAmI=upper&who=x&whoami="), "id")
