@@ -20,14 +20,17 @@ from websockets.protocol import State
 
 from . import LANGUAGE_TAG, options, protocol, system, v1
 from .connection import ConnectionPlaces, HelloConnection
+from .origin import OriginPolicy, allowed_origin
 from .session import (
     PONG_TIMEOUT,
     SHUTDOWN,
     Dialect,
     Ending,
     ending_of,
+    header_text,
     quoted,
     session_name,
+    untrusted_text,
 )
 from .v1_session import Timings, V1Session
 
@@ -64,6 +67,9 @@ class HelloServer:
         self.args = args
         self.sessions: dict[str, Session] = {}
         self.places = ConnectionPlaces(args.max_connections)
+        # The ports known before binding; listening adds the ones bound (`--port 0`).
+        ports = [args.port, args.tls_port] if args.tls else [args.port]
+        self.origins = OriginPolicy([args.host, *args.san], args.allow_origin, ports)
         facts = system.os_facts()
         self.kiss_request = protocol.encode(facts)
         self.v1_kiss_request = v1.encode(v1.KissRequest(**facts))
@@ -117,6 +123,8 @@ class HelloServer:
             ),
             **tls_options,
         )
+        for sock in server.sockets:
+            self.origins.listening_on(sock.getsockname()[1])
         host, bound_port = server.sockets[0].getsockname()[:2]
         log(f"listening on {scheme}://{format_host(host)}:{bound_port}{self.args.path}")
         return server
@@ -137,6 +145,16 @@ class HelloServer:
     ) -> Response | None:
         if urlsplit(request.path).path != self.args.path:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+        origins = request.headers.get_all("Origin")
+        if not self.origins.accepts(origins):
+            origin = untrusted_text(header_text(", ".join(origins)))
+            log(
+                f"origin refused peer={format_peer(connection.remote_address)}"
+                f" origin={quoted(origin)}"
+            )
+            return connection.respond(
+                HTTPStatus.FORBIDDEN, "this page's origin is not allowed\n"
+            )
         if not connection.has_place:
             return connection.respond(
                 HTTPStatus.SERVICE_UNAVAILABLE,
@@ -155,7 +173,8 @@ class HelloServer:
 
     async def handle_session(self, connection: HelloConnection) -> None:
         session_id = connection.response.headers["X-Session-Id"]
-        name = session_name(connection.request.headers, session_id)
+        request = connection.request
+        name = session_name(request.headers, request.path, session_id)
         session = Session(session_id, name, connection)
         self.sessions[session_id] = session
         log(
@@ -179,7 +198,7 @@ class HelloServer:
             await asyncio.gather(*session.tasks, return_exceptions=True)
             self.sessions.pop(session_id, None)
         log(
-            f"session- id={session_id} name={quoted(name)} reason={ending.reason}"
+            f"session- id={session_id} name={quoted(name)} {ending.log_fields()}"
             f" dialect={session.dialect or 'none'}"
         )
         await close_and_linger(connection, ending)
@@ -466,7 +485,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             default=env(variable, default),
             help=what,
         )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        type=allowed_origin_arg,
+        metavar="ORIGIN",
+        help="a browser origin allowed besides the server's own, or * for any; repeatable"
+        " (default: WS_ALLOW_ORIGIN, comma-separated)",
+    )
+    parser.add_argument(
+        "--san",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name of the server, a host of its own origins; repeatable",
+    )
     args = parser.parse_args(argv)
+    if args.allow_origin is None:
+        try:
+            args.allow_origin = [
+                allowed_origin(value)
+                for value in env("WS_ALLOW_ORIGIN", "").split(",")
+                if value.strip()
+            ]
+        except ValueError as exc:
+            parser.error(f"WS_ALLOW_ORIGIN: {exc}")
     if args.pong_timeout > args.ping_interval:
         parser.error("--pong-timeout must not be more than --ping-interval")
     if args.v1_session_timeout < args.v1_ping_interval:
@@ -474,6 +517,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not args.path.startswith("/"):
         parser.error("--path must start with /")
     return args
+
+
+def allowed_origin_arg(text: str) -> str:
+    try:
+        return allowed_origin(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main() -> int:

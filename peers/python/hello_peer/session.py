@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import parse_qsl, urlsplit
 
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
@@ -20,17 +21,26 @@ class Dialect(StrEnum):
 @dataclass(frozen=True)
 class Ending:
     """Why a session ended (the `reason=` of its `session-` line) and the Close the server sends
-    for it, if any (none when the client closed or vanished, or the library already sent one)."""
+    for it, if any (none when the client closed or vanished, or the library already sent one).
+    `client_code` is the code of the client's Close when that Close ended the session (1005 for
+    a Close without one; PROTOCOL.md, section 7), logged as `code=`."""
 
     reason: str
     close_code: int | None = None
     close_reason: str = ""
+    client_code: int | None = None
+
+    def log_fields(self) -> str:
+        """`reason=…`, and `code=…` when the client's Close ended the session."""
+        if self.client_code is None:
+            return f"reason={self.reason}"
+        return f"reason={self.reason} code={self.client_code}"
 
 
-CLIENT_CLOSED = Ending("client closed")
 CLIENT_VANISHED = Ending("client vanished")
 PONG_TIMEOUT = Ending("pong timeout", CloseCode.POLICY_VIOLATION, "pong timeout")
 SHUTDOWN = Ending("shutdown", CloseCode.GOING_AWAY, "server shutting down")
+# A v1 DISCONNECT: a clean close, but no Close of the client's ended it, so no `code=` (12.6).
 DISCONNECTED = Ending("client closed", CloseCode.NORMAL_CLOSURE, "disconnect")
 
 # What the library's own Closes mean; its reason texts are not logged, so that no byte a client
@@ -43,23 +53,44 @@ _LIBRARY_CLOSES = {
 
 
 def ending_of(closed: ConnectionClosed) -> Ending:
-    """How a connection the library reports closed ended."""
+    """How a connection the library reports closed ended. The client's Close carries its code;
+    the library reads a Close without one as 1005 (RFC 6455, section 7.1.5)."""
     if closed.rcvd is not None and (closed.sent is None or closed.rcvd_then_sent):
-        return CLIENT_CLOSED
+        return Ending("client closed", client_code=closed.rcvd.code)
     if closed.sent is not None:
         code = closed.sent.code
         return Ending(_LIBRARY_CLOSES.get(code, f"error: sent close {code}"))
     return CLIENT_VANISHED
 
 
-def session_name(headers: Headers, session_id: str) -> str:
-    """`WhoAmI`, else `userId`, else the session id: trimmed and cut to 128 bytes of UTF-8."""
+def session_name(headers: Headers, target: str, session_id: str) -> str:
+    """`WhoAmI`, else `userId`, else the first `whoami` query parameter of the request target
+    (`/ws?whoami=alice`, for clients that cannot set headers, read as the reference server
+    reads it), else the session id; each trimmed and cut to 128 bytes of UTF-8 (PROTOCOL.md,
+    sections 2 and 2.1)."""
     for header in ("WhoAmI", "userId"):
         for value in headers.get_all(header):
-            name = cut_to_bytes(header_text(value).strip(), MAX_NAME_BYTES)
+            name = untrusted_text(header_text(value))
             if name:
                 return name
+    for value in query_values(target, "whoami")[:1]:
+        name = untrusted_text(value)
+        if name:
+            return name
     return session_id
+
+
+def query_values(target: str, key: str) -> list[str]:
+    """The values of `key` in the query of a request target, decoded as form values: percent
+    escapes as UTF-8 (replacement characters where they are not), `+` as a space."""
+    query = urlsplit(target).query
+    pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace")
+    return [value for name, value in pairs if name == key]
+
+
+def untrusted_text(text: str) -> str:
+    """A value from the network as it may be logged: trimmed, cut to 128 bytes of UTF-8."""
+    return cut_to_bytes(text.strip(), MAX_NAME_BYTES)
 
 
 def header_text(value: str) -> str:

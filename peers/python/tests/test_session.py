@@ -3,9 +3,11 @@
 import unittest
 
 from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close
 
 from hello_peer import v1
-from hello_peer.session import quoted, session_name
+from hello_peer.session import ending_of, quoted, session_name
 from hello_peer.v1_session import Timings, V1Session
 
 
@@ -17,21 +19,41 @@ def latin1(text: str) -> str:
 class Names(unittest.TestCase):
     def test_who_am_i_then_user_id_then_the_session_id(self):
         both = Headers([("WhoAmI", " who "), ("userId", "user")])
-        self.assertEqual(session_name(both, "id"), "who")
+        self.assertEqual(session_name(both, "/ws?whoami=query", "id"), "who")
         self.assertEqual(
-            session_name(Headers([("WhoAmI", "  "), ("userId", "user")]), "id"), "user"
+            session_name(
+                Headers([("WhoAmI", "  "), ("userId", "user")]), "/ws?whoami=q", "id"
+            ),
+            "user",
         )
-        self.assertEqual(session_name(Headers(), "id"), "id")
+        self.assertEqual(session_name(Headers(), "/ws", "id"), "id")
+
+    def test_the_whoami_query_parameter_names_a_session_without_headers(self):
+        def name(target: str) -> str:
+            return session_name(Headers([("WhoAmI", " ")]), target, "id")
+
+        self.assertEqual(name("/ws?whoami=alice"), "alice")
+        self.assertEqual(name("/ws?whoami=q+name"), "q name")
+        self.assertEqual(name("/ws?x=1&whoami=%E3%81%93%20%2B+x"), "こ + x")
+        self.assertEqual(name("/ws?whoami=%ff"), "\ufffd")
+        self.assertEqual(name("/ws?whoami=first&whoami=second"), "first")
+        self.assertEqual(name("/ws?whoami=+%20&whoami=second"), "id")
+        self.assertEqual(name("/ws?whoami=" + "%C3%A9" * 100), "é" * 64)
+        self.assertEqual(name("/ws?whoami=a%0Ab"), "a\nb")  # logged quoted, as "a\\nb"
+        self.assertEqual(name("/ws?WhoAmI=upper&who=x&whoami="), "id")
+        self.assertEqual(name("/ws?whoami"), "id")
+        self.assertEqual(name("/ws"), "id")
+        self.assertEqual(name("/ws#whoami=fragment"), "id")
 
     def test_a_long_name_is_cut_at_a_character_boundary(self):
-        name = session_name(Headers([("WhoAmI", latin1("é" * 100))]), "id")
+        name = session_name(Headers([("WhoAmI", latin1("é" * 100))]), "/ws", "id")
         self.assertEqual(name, "é" * 64)
-        name = session_name(Headers([("WhoAmI", latin1("a" + "é" * 100))]), "id")
+        name = session_name(Headers([("WhoAmI", latin1("a" + "é" * 100))]), "/ws", "id")
         self.assertEqual(len(name.encode()), 127)
 
     def test_bytes_that_are_not_utf8_are_replaced(self):
         self.assertEqual(
-            session_name(Headers([("WhoAmI", "a\xffb")]), "id"), "a\ufffdb"
+            session_name(Headers([("WhoAmI", "a\xffb")]), "/ws", "id"), "a\ufffdb"
         )
 
     def test_names_are_logged_as_json_strings(self):
@@ -39,6 +61,37 @@ class Names(unittest.TestCase):
             quoted('evil" reason=pong timeout\n\x1bé'),
             '"evil\\" reason=pong timeout\\n\\u001bé"',
         )
+
+
+class Endings(unittest.TestCase):
+    def fields(self, rcvd: Close | None, sent: Close | None, rcvd_first=True) -> str:
+        both = rcvd is not None and sent is not None
+        closed = ConnectionClosed(rcvd, sent, rcvd_first if both else None)
+        return ending_of(closed).log_fields()
+
+    def test_the_clients_close_code_follows_client_closed(self):
+        self.assertEqual(
+            self.fields(Close(1000, ""), None), "reason=client closed code=1000"
+        )
+        self.assertEqual(
+            self.fields(Close(1001, "gone"), Close(1001, "gone")),
+            "reason=client closed code=1001",
+        )
+
+    def test_a_close_without_a_code_is_logged_as_1005(self):
+        self.assertEqual(
+            self.fields(Close.parse(b""), None), "reason=client closed code=1005"
+        )
+
+    def test_no_code_when_the_clients_close_did_not_end_the_session(self):
+        self.assertEqual(
+            self.fields(Close(1000, ""), Close(1009, ""), rcvd_first=False),
+            "reason=error: message over the size limit",
+        )
+        self.assertEqual(self.fields(None, None), "reason=client vanished")
+        v1_session = V1Session(TIMINGS, "PYTHON", now=0.0)
+        disconnect = v1_session.answer(v1.encode(v1.Disconnect("")), 0.0).ending
+        self.assertEqual(disconnect.log_fields(), "reason=client closed")
 
 
 TIMINGS = Timings(
