@@ -1,7 +1,7 @@
 //! The command-line flow both suites share, written once: which cases (`--list`, `--only`,
-//! `--skip`), in which dialect (`--dialect`), where the report goes (`--report`, `--junit`),
-//! and the verdict as the exit status. Each binary flattens [`SuiteArgs`] into its `check`
-//! subcommand.
+//! `--skip`), in which dialect (`--dialect`), where the report goes (`--report`, `--junit`,
+//! `--html`), and the verdict as the exit status. Each binary flattens [`SuiteArgs`] into its
+//! `check` subcommand.
 
 use std::path::PathBuf;
 
@@ -31,6 +31,9 @@ pub struct SuiteArgs {
     /// Write the report as JUnit XML to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write the report as one self-contained HTML page to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 impl SuiteArgs {
@@ -75,6 +78,7 @@ impl SuiteArgs {
         let writes = [
             (&self.report, report.to_json()),
             (&self.junit, report.to_junit()),
+            (&self.html, report.to_html()),
         ];
         for (path, contents) in writes {
             if let Some(path) = path {

@@ -1,6 +1,8 @@
 //! What a conformance run reports, in every form a person or a CI system reads it: one line per
-//! case, a closing `N passed, N failed` line, JSON, and JUnit XML. Both suites write it: the
+//! case, a closing `N passed, N failed` line, JSON, JUnit XML, and a page ([`html`]). Both suites write it: the
 //! server suite (`hello-client check`) and the client suite (`hello-server check`).
+
+mod html;
 
 use std::time::Duration;
 
@@ -178,10 +180,10 @@ impl Report {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn report() -> Report {
+    pub(crate) fn report() -> Report {
         Report {
             suite: "server".into(),
             target: "ws://127.0.0.1:1/ws".into(),
