@@ -16,6 +16,7 @@ import {
   runMain,
 } from "./cli.js";
 import { Connections } from "./connections.js";
+import { requestTarget } from "./handshake.js";
 import { log, sessionName } from "./log.js";
 import { LANGUAGE_TAG } from "./messages.js";
 import { Session } from "./session.js";
@@ -184,8 +185,8 @@ async function run(config) {
 
   httpServer.on("upgrade", (request, socket, head) => {
     const connection = connections.of(socket);
-    if (requestPath(request) !== config.path)
-      return refuse(socket, "404 Not Found");
+    const { path: requestPath, query } = requestTarget(request.url);
+    if (requestPath !== config.path) return refuse(socket, "404 Not Found");
     if (connection.overLimit) return refuse(socket, "503 Service Unavailable");
     const id = randomUUID();
     sessionIds.set(request, id);
@@ -196,7 +197,7 @@ async function run(config) {
         socket,
         tcpSocket: connection.tcpSocket,
         id,
-        name: sessionName(request.headers, id),
+        name: sessionName(request.headers, id, query),
         peer: formatAddress(socket.remoteAddress, socket.remotePort),
         config,
         kissRequests,
@@ -207,7 +208,7 @@ async function run(config) {
   });
 
   httpServer.on("request", (request, response) => {
-    const status = requestPath(request) === config.path ? 426 : 404;
+    const status = requestTarget(request.url).path === config.path ? 426 : 404;
     response.writeHead(status, {
       Connection: "close",
       "Content-Type": "text/plain",
@@ -252,14 +253,6 @@ async function run(config) {
   }
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
-}
-
-function requestPath(request) {
-  try {
-    return new URL(request.url, "http://localhost").pathname;
-  } catch {
-    return null;
-  }
 }
 
 function refuse(socket, status) {
