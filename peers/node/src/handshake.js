@@ -1,5 +1,5 @@
 // What the server decides from a handshake request before it upgrades it: the path and query of
-// its target (PROTOCOL.md section 2).
+// its target (PROTOCOL.md section 2), and whether its Origin is accepted (section 2.2).
 
 /**
  * The path and the query (without `?`) of a request target. The path is compared as it was
@@ -24,4 +24,100 @@ export function requestTarget(target) {
   } catch {
     return { path: null, query: "" };
   }
+}
+
+/** `--allow-origin *`: every origin is allowed. */
+export const ANY_ORIGIN = "*";
+
+// The hosts every server is its own origin's host under, besides --host and each --san.
+const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1"];
+// The port of an origin that names none.
+const DEFAULT_PORTS = { "http:": 80, "https:": 443 };
+
+/**
+ * The Origin policy (PROTOCOL.md section 2.2), against cross-site WebSocket hijacking: a
+ * handshake is accepted with no Origin, with the server's own origin, or with an origin that
+ * --allow-origin allows; any other, `null` and what is not an origin at all among them, is
+ * refused. The server's own origin is never taken from the request's Host header (DNS rebinding
+ * controls it): its hosts are the loopback names, --host and each --san, its ports those the
+ * server's listeners are bound to, given with `addPort` once they are.
+ */
+export class OriginPolicy {
+  /**
+   * @param {object} params
+   * @param {string} params.host the address the server binds (--host)
+   * @param {string[]} params.sans the server's other names (--san)
+   * @param {string[]} params.allowed the allowed origins (--allow-origin), `*` for all
+   */
+  constructor({ host, sans = [], allowed = [] }) {
+    this.hosts = new Set([...LOOPBACK_HOSTS, host, ...sans].map(canonicalHost));
+    this.anyOrigin = allowed.includes(ANY_ORIGIN);
+    this.allowed = new Set(allowed.map(comparableOrigin));
+    this.ports = new Set();
+  }
+
+  /** A port the server listens on, plain or TLS, as bound (so `--port 0` is known). */
+  addPort(port) {
+    this.ports.add(port);
+  }
+
+  /**
+   * Whether a handshake with these Origin headers is accepted.
+   *
+   * @param {string[] | undefined} origins the values of its Origin headers, decoded as UTF-8
+   *   (`request.headersDistinct.origin`); undefined when it has none
+   */
+  accepts(origins) {
+    if (origins === undefined) return true;
+    if (this.anyOrigin) return true;
+    // A browser sends one Origin; two are not an origin.
+    if (origins.length !== 1) return false;
+    const [origin] = origins;
+    return this.isOwn(origin) || this.allowed.has(comparableOrigin(origin));
+  }
+
+  /** Whether `origin` is http or https, one of the server's hosts and one of its ports. */
+  isOwn(origin) {
+    let url;
+    try {
+      url = new URL(origin);
+    } catch {
+      return false;
+    }
+    const defaultPort = DEFAULT_PORTS[url.protocol];
+    if (defaultPort === undefined) return false;
+    // An origin is a scheme, a host and a port: nothing else.
+    if (
+      url.username !== "" ||
+      url.password !== "" ||
+      url.pathname !== "/" ||
+      url.search !== "" ||
+      url.hash !== ""
+    )
+      return false;
+    // The URL parser leaves out a port that is the scheme's default.
+    const port = url.port === "" ? defaultPort : Number(url.port);
+    return this.hosts.has(url.hostname) && this.ports.has(port);
+  }
+}
+
+/**
+ * A host name as the URL parser writes it in an origin: lowercase, IPv6 in brackets and
+ * compressed (`[::1]`), IPv4 dotted; so `--host ::1` or `--san App.Example` match the origins a
+ * browser sends. A name the parser refuses is kept lowercase.
+ */
+function canonicalHost(name) {
+  const literal =
+    name.includes(":") && !name.startsWith("[") ? `[${name}]` : name;
+  try {
+    return new URL(`http://${literal}`).hostname;
+  } catch {
+    return name.toLowerCase();
+  }
+}
+
+/** An origin as --allow-origin compares it: without case and without a trailing `/`. */
+function comparableOrigin(origin) {
+  const lower = origin.toLowerCase();
+  return lower.endsWith("/") ? lower.slice(0, -1) : lower;
 }

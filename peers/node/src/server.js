@@ -16,8 +16,15 @@ import {
   runMain,
 } from "./cli.js";
 import { Connections } from "./connections.js";
-import { requestTarget } from "./handshake.js";
-import { log, sessionName } from "./log.js";
+import { OriginPolicy, requestTarget } from "./handshake.js";
+import {
+  MAX_NAME_BYTES,
+  cutToBytes,
+  decodeHeaderValue,
+  log,
+  quoted,
+  sessionName,
+} from "./log.js";
 import { LANGUAGE_TAG } from "./messages.js";
 import { Session } from "./session.js";
 import { kissRequest } from "./system.js";
@@ -54,6 +61,9 @@ const USAGE = `Usage: server [flags]
                             (default 5s, env WS_V1_TIME_INTERVAL)
   --v1-kiss-interval D      how often a v1 session gets a KISS_REQUEST
                             (default 5s, env WS_V1_KISS_INTERVAL)
+  --allow-origin O          repeatable: a browser origin allowed besides the server's own, or *
+                            for any (env WS_ALLOW_ORIGIN, comma-separated); others get 403
+  --san NAME                repeatable: another name of the server, a host of its own origins
   -h, --help                show this text
 
 Durations are written 10s, 500ms, 1m.
@@ -85,6 +95,8 @@ const OPTIONS = {
   ...Object.fromEntries(
     Object.keys(VALUE_FLAGS).map((flag) => [flag, { type: "string" }]),
   ),
+  "allow-origin": { type: "string", multiple: true },
+  san: { type: "string", multiple: true },
   tls: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 };
@@ -120,7 +132,18 @@ function parseConfig(args) {
       timeInterval: duration("v1-time-interval", "5s"),
       kissInterval: duration("v1-kiss-interval", "5s"),
     },
+    // Repeated flags, else the variable's comma-separated list; flags replace the variable.
+    allowOrigins:
+      flags["allow-origin"] ?? splitList(process.env.WS_ALLOW_ORIGIN),
+    sans: flags.san ?? [],
   };
+  for (const [flag, values] of [
+    ["allow-origin", config.allowOrigins],
+    ["san", config.sans],
+  ]) {
+    if (values.some((value) => value.trim() === ""))
+      throw new UsageError(`--${flag} must not be empty`);
+  }
   if (!config.path.startsWith("/"))
     throw new UsageError("--path must start with /");
   if (config.pongTimeout > config.pingInterval) {
@@ -175,6 +198,12 @@ async function run(config) {
     );
   });
 
+  const originPolicy = new OriginPolicy({
+    host: config.host,
+    sans: config.sans,
+    allowed: config.allowOrigins,
+  });
+
   // The HTTP server only parses handshakes; the listeners below accept its connections.
   const httpServer = http.createServer();
   const connections = new Connections({
@@ -187,6 +216,14 @@ async function run(config) {
     const connection = connections.of(socket);
     const { path: requestPath, query } = requestTarget(request.url);
     if (requestPath !== config.path) return refuse(socket, "404 Not Found");
+    // Node hands header values over as Latin-1, one character per byte.
+    const origins = request.headersDistinct.origin?.map(decodeHeaderValue);
+    if (!originPolicy.accepts(origins)) {
+      const origin = cutToBytes(origins.join(", "), MAX_NAME_BYTES);
+      const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+      log(`origin refused peer=${peer} origin=${quoted(origin)}`);
+      return refuse(socket, "403 Forbidden");
+    }
     if (connection.overLimit) return refuse(socket, "503 Service Unavailable");
     const id = randomUUID();
     sessionIds.set(request, id);
@@ -236,6 +273,7 @@ async function run(config) {
       fail(`cannot listen on ${config.host}:${port}: ${error.message}`);
     }
     const address = listener.address();
+    originPolicy.addPort(address.port);
     log(
       `listening on ${scheme}://${formatAddress(address.address, address.port)}${config.path}`,
     );
@@ -253,6 +291,14 @@ async function run(config) {
   }
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+}
+
+/** "a, b ,,c" to ["a", "b", "c"]; nothing for an unset variable. */
+function splitList(text = "") {
+  return text
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
 }
 
 function refuse(socket, status) {
