@@ -37,22 +37,29 @@ const DEFAULT_PORTS = { "http:": 80, "https:": 443 };
 /**
  * The Origin policy (PROTOCOL.md section 2.2), against cross-site WebSocket hijacking: a
  * handshake is accepted with no Origin, with the server's own origin, or with an origin that
- * --allow-origin allows; any other, `null` and what is not an origin at all among them, is
- * refused. The server's own origin is never taken from the request's Host header (DNS rebinding
- * controls it): its hosts are the loopback names, --host and each --san, its ports those the
- * server's listeners are bound to, given with `addPort` once they are.
+ * --allow-origin allows; any other, `null`, two Origin headers and what is not an origin at all
+ * among them, is refused. The server's own origin is never taken from the request's Host header
+ * (DNS rebinding controls it): its hosts are the loopback names, --host and each --san, its ports
+ * those the server's listeners are bound to, given with `addPort` once they are.
  */
 export class OriginPolicy {
   /**
    * @param {object} params
    * @param {string} params.host the address the server binds (--host)
    * @param {string[]} params.sans the server's other names (--san)
-   * @param {string[]} params.allowed the allowed origins (--allow-origin), `*` for all
+   * @param {string[]} params.allowed the allowed origins (--allow-origin), `*` for all; each
+   *   must be `*` or an origin (`parseAllowedOrigin`)
    */
   constructor({ host, sans = [], allowed = [] }) {
     this.hosts = new Set([...LOOPBACK_HOSTS, host, ...sans].map(canonicalHost));
-    this.anyOrigin = allowed.includes(ANY_ORIGIN);
-    this.allowed = new Set(allowed.map(comparableOrigin));
+    this.anyOrigin = allowed.some((value) => value.trim() === ANY_ORIGIN);
+    this.allowed = new Set();
+    for (const value of allowed) {
+      if (value.trim() === ANY_ORIGIN) continue;
+      const origin = parseAllowedOrigin(value);
+      if (origin === null) throw new Error(`not an origin: ${value}`);
+      this.allowed.add(origin.key);
+    }
     this.ports = new Set();
   }
 
@@ -69,36 +76,62 @@ export class OriginPolicy {
    */
   accepts(origins) {
     if (origins === undefined) return true;
-    if (this.anyOrigin) return true;
-    // A browser sends one Origin; two are not an origin.
+    // A browser sends one Origin; two are no origin, whatever they say, even under `*`.
     if (origins.length !== 1) return false;
-    const [origin] = origins;
-    return this.isOwn(origin) || this.allowed.has(comparableOrigin(origin));
+    if (this.anyOrigin) return true;
+    const origin = parseOrigin(origins[0]);
+    if (origin === null) return false;
+    const own = this.hosts.has(origin.host) && this.ports.has(origin.port);
+    return own || this.allowed.has(origin.key);
   }
+}
 
-  /** Whether `origin` is http or https, one of the server's hosts and one of its ports. */
-  isOwn(origin) {
-    let url;
-    try {
-      url = new URL(origin);
-    } catch {
-      return false;
-    }
-    const defaultPort = DEFAULT_PORTS[url.protocol];
-    if (defaultPort === undefined) return false;
-    // An origin is a scheme, a host and a port: nothing else.
-    if (
-      url.username !== "" ||
-      url.password !== "" ||
-      url.pathname !== "/" ||
-      url.search !== "" ||
-      url.hash !== ""
-    )
-      return false;
-    // The URL parser leaves out a port that is the scheme's default.
-    const port = url.port === "" ? defaultPort : Number(url.port);
-    return this.hosts.has(url.hostname) && this.ports.has(port);
+/**
+ * An `--allow-origin` value as the policy compares it, or null when it is neither `*` (which the
+ * policy takes apart) nor an http or https origin: a value that could never match is a mistake
+ * to report, not an entry to keep, and `null` would let in every sandboxed frame and file page.
+ */
+export function parseAllowedOrigin(value) {
+  return parseOrigin(value.trim());
+}
+
+/**
+ * An http or https origin as a browser writes it, `scheme://host[:port]` (a trailing `/`
+ * tolerated), parsed by the URL parser: `{host, port, key}`, the host lowercase (IPv6 in
+ * brackets and compressed), the port made explicit (80 or 443 when absent), and `key` the whole
+ * as compared with --allow-origin, so that case, a trailing `/` and a written default port do
+ * not matter. Null for anything else: `null`, another scheme, a user, a path, a query, a
+ * fragment, and characters a browser never sends in an origin (the URL parser would drop tabs
+ * and line breaks and map other scripts' letters to ASCII ones).
+ */
+export function parseOrigin(text) {
+  if (!/^[\x21-\x7e]+$/.test(text)) return null;
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
   }
+  const defaultPort = DEFAULT_PORTS[url.protocol];
+  if (defaultPort === undefined) return null;
+  // An origin is a scheme, a host and a port: nothing else.
+  if (
+    url.username !== "" ||
+    url.password !== "" ||
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    url.hash !== "" ||
+    text.includes("?") ||
+    text.includes("#")
+  )
+    return null;
+  // The URL parser leaves out a port that is the scheme's default.
+  const port = url.port === "" ? defaultPort : Number(url.port);
+  return {
+    host: url.hostname,
+    port,
+    key: `${url.protocol}//${url.hostname}:${port}`,
+  };
 }
 
 /**
@@ -106,7 +139,8 @@ export class OriginPolicy {
  * compressed (`[::1]`), IPv4 dotted; so `--host ::1` or `--san App.Example` match the origins a
  * browser sends. A name the parser refuses is kept lowercase.
  */
-function canonicalHost(name) {
+function canonicalHost(untrimmed) {
+  const name = untrimmed.trim();
   const literal =
     name.includes(":") && !name.startsWith("[") ? `[${name}]` : name;
   try {
@@ -114,10 +148,4 @@ function canonicalHost(name) {
   } catch {
     return name.toLowerCase();
   }
-}
-
-/** An origin as --allow-origin compares it: without case and without a trailing `/`. */
-function comparableOrigin(origin) {
-  const lower = origin.toLowerCase();
-  return lower.endsWith("/") ? lower.slice(0, -1) : lower;
 }

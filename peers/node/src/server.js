@@ -16,7 +16,12 @@ import {
   runMain,
 } from "./cli.js";
 import { Connections } from "./connections.js";
-import { OriginPolicy, requestTarget } from "./handshake.js";
+import {
+  ANY_ORIGIN,
+  OriginPolicy,
+  parseAllowedOrigin,
+  requestTarget,
+} from "./handshake.js";
 import {
   MAX_NAME_BYTES,
   cutToBytes,
@@ -137,12 +142,15 @@ function parseConfig(args) {
       flags["allow-origin"] ?? splitList(process.env.WS_ALLOW_ORIGIN),
     sans: flags.san ?? [],
   };
-  for (const [flag, values] of [
-    ["allow-origin", config.allowOrigins],
-    ["san", config.sans],
-  ]) {
-    if (values.some((value) => value.trim() === ""))
-      throw new UsageError(`--${flag} must not be empty`);
+  if (config.sans.some((name) => name.trim() === ""))
+    throw new UsageError("--san must not be empty");
+  for (const value of config.allowOrigins) {
+    if (value.trim() !== ANY_ORIGIN && parseAllowedOrigin(value) === null) {
+      throw new UsageError(
+        `--allow-origin: ${JSON.stringify(value)} is not an origin; write it as a browser ` +
+          "does, scheme://host[:port] (https://app.example:8443), or * for every origin",
+      );
+    }
   }
   if (!config.path.startsWith("/"))
     throw new UsageError("--path must start with /");
@@ -219,7 +227,8 @@ async function run(config) {
     // Node hands header values over as Latin-1, one character per byte.
     const origins = request.headersDistinct.origin?.map(decodeHeaderValue);
     if (!originPolicy.accepts(origins)) {
-      const origin = cutToBytes(origins.join(", "), MAX_NAME_BYTES);
+      // The first, as the reference server logs it (two are refused whatever they say).
+      const origin = cutToBytes(origins[0], MAX_NAME_BYTES);
       const peer = formatAddress(socket.remoteAddress, socket.remotePort);
       log(`origin refused peer=${peer} origin=${quoted(origin)}`);
       return refuse(socket, "403 Forbidden");

@@ -3,7 +3,11 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OriginPolicy, requestTarget } from "../src/handshake.js";
+import {
+  OriginPolicy,
+  parseAllowedOrigin,
+  requestTarget,
+} from "../src/handshake.js";
 import { sessionName } from "../src/log.js";
 
 test("the path is compared without the query", () => {
@@ -115,6 +119,11 @@ test("null, garbage, and what is more than an origin are refused", () => {
     "http://127.0.0.1:9898?q",
     "http://user@127.0.0.1:9898",
     "http://127.0.0.1:9898.evil.example",
+    "http://127.0.0.1:9898?",
+    "http://127.0.0.1:9898#",
+    "http://local\thost:9898",
+    "http://localhost:9898\n",
+    "http://ｌｏｃａｌｈｏｓｔ:9898",
     "http://127.0.0.1.evil.example:9898",
     "http://evil.example:9898",
   ]) {
@@ -122,12 +131,15 @@ test("null, garbage, and what is more than an origin are refused", () => {
   }
 });
 
-test("two Origin headers are not an origin", () => {
-  const origins = new OriginPolicy({ host: "127.0.0.1" });
-  origins.addPort(9898);
-  const own = "http://127.0.0.1:9898";
-  assert.equal(origins.accepts([own]), true);
-  assert.equal(origins.accepts([own, own]), false);
+test("two Origin headers are not an origin, even under *", () => {
+  for (const allowed of [[], ["*"]]) {
+    const origins = new OriginPolicy({ host: "127.0.0.1", allowed });
+    origins.addPort(9898);
+    const own = "http://127.0.0.1:9898";
+    assert.equal(origins.accepts([own]), true);
+    assert.equal(origins.accepts([own, own]), false);
+    assert.equal(origins.accepts([own, "https://evil.example"]), false);
+  }
 });
 
 test("--host and each --san are hosts of the server's own origin, without case", () => {
@@ -145,28 +157,52 @@ test("--host and each --san are hosts of the server's own origin, without case",
   assert.equal(policy()("http://hello.example:9898"), false);
 });
 
-test("--allow-origin allows its origins, without case and without a trailing slash", () => {
+test("--allow-origin allows its origins, without case, trailing slash or written default port", () => {
   const accepts = policy({
-    allowed: ["https://App.Example:8443", "http://page.example/"],
+    allowed: [
+      "https://App.Example:8443",
+      " http://page.example/ ",
+      "https://secure.example:443",
+    ],
   });
   assert.equal(accepts("https://app.example:8443"), true);
   assert.equal(accepts("https://app.example:8443/"), true);
   assert.equal(accepts("http://page.example"), true);
   assert.equal(accepts("HTTP://PAGE.EXAMPLE"), true);
+  assert.equal(accepts("http://page.example:80"), true);
+  assert.equal(accepts("https://secure.example"), true);
   assert.equal(accepts("https://app.example"), false);
   assert.equal(accepts("http://app.example:8443"), false);
   assert.equal(accepts("https://evil.example"), false);
+  assert.equal(accepts("https://app.example:8443/page"), false);
   assert.equal(accepts("null"), false);
   assert.equal(accepts("http://127.0.0.1:9898"), true);
 });
 
-test("--allow-origin * allows every origin, null and garbage too", () => {
-  const accepts = policy({ allowed: ["*"] });
+test("an --allow-origin that is not * nor an http or https origin is refused", () => {
+  for (const value of [
+    "null",
+    "",
+    "app.example",
+    "app.example:8443",
+    "https://app.example/page",
+    "https://app.example?x",
+    "https://user@app.example",
+    "ftp://app.example",
+    "*.example",
+  ]) {
+    assert.equal(parseAllowedOrigin(value), null, value);
+    assert.throws(() => new OriginPolicy({ host: "h", allowed: [value] }));
+  }
+  assert.equal(
+    parseAllowedOrigin(" HTTPS://App.Example/ ").key,
+    "https://app.example:443",
+  );
+});
+
+test("--allow-origin * allows every single origin, null and garbage too", () => {
+  const accepts = policy({ allowed: ["https://app.example", " * "] });
   for (const origin of ["https://evil.example", "null", "garbage", ""]) {
     assert.equal(accepts(origin), true, origin);
   }
-  assert.equal(
-    new OriginPolicy({ host: "127.0.0.1", allowed: ["*"] }).accepts(["a", "b"]),
-    true,
-  );
 });
