@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts that run the page in a headless browser (browser.sh, interop.sh):
 # `ensure_browser` installs, on a fresh machine, what web/test/run-page.mjs needs, and only what is
 # missing: Debian's chromium (no browser download of playwright's own, which this network cannot
