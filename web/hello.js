@@ -28,6 +28,7 @@ const CLOSE_TIMEOUT_MS = 5000;
 
 const result = {
   state: "connecting", // "connecting" | "open" | "closed" | "error"
+  opened: false, // the WebSocket handshake succeeded
   dialect: null,
   name: null,
   url: null,
@@ -185,6 +186,7 @@ class Session {
 
   onOpen() {
     this.opened = true;
+    result.opened = true;
     setState("open");
     element("end").disabled = false;
     this.dialect.opened();
@@ -274,18 +276,19 @@ class Session {
 
 function couldNotConnect(url) {
   const origin = location.origin;
+  const certificate = url.startsWith("wss:")
+    ? "; or this browser does not trust the server's certificate (trust the CA that signed it: certs/ca.crt)"
+    : "";
   return (
-    `Could not connect to ${url}. The browser does not tell a page why (its console does); the ` +
-    "likely causes: the server is not running there, or refused the connection; the server " +
-    `refused the handshake with HTTP 403 because its Origin policy does not accept this page's ` +
-    `origin (${origin}): start it with --allow-origin ${origin}; over wss, the browser does not ` +
-    "trust the server's certificate (its CA, certs/ca.crt, is not trusted by this browser)."
+    `Could not connect to ${url}. A browser does not tell the page why (its developer console does). ` +
+    "Likely: nothing listens there; or the server refused this page's origin with HTTP 403 (its Origin " +
+    `policy, PROTOCOL.md 2.2): start it with --allow-origin ${origin}${certificate}.`
   );
 }
 
 /** A Close the server started, in plain words. */
 function serverClosed({ code, reason }) {
-  const because = reason ? ` ("${reason}")` : "";
+  const because = reason ? ` "${reason}"` : "";
   switch (code) {
     case 1000:
       return `The server ended the session (1000${because}) before the page did.`;
@@ -312,6 +315,7 @@ function serverClosed({ code, reason }) {
 }
 
 function describeClose({ code, reason, wasClean }) {
+  if (!result.opened) return `Never connected (code ${code}).`;
   const who = result.closeSent !== null ? `The page closed with ${result.closeSent}` : "The server closed";
   const how = wasClean ? "the closing handshake finished" : "the connection ended without a clean closing handshake";
   return `${who}; code ${code}${reason ? ` "${reason}"` : ""}, ${how}.`;

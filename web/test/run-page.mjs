@@ -128,12 +128,17 @@ async function runPage(options) {
 }
 
 /** Why the run fails, in plain words; empty when it passes. */
-function judge({ result, consoleErrors, pageErrors, problem }) {
+function judge({ result, consoleErrors, pageErrors, problem }, pageOrigin) {
   const reasons = [];
   if (problem !== null) reasons.push(problem);
   if (result === null) {
     reasons.push("the page has no window.helloResult (did hello.js load?)");
     return reasons;
+  }
+  if (!result.opened) {
+    // The console has the browser's exact reason, which the page is never told: say it first.
+    reasons.push(...consoleErrors.map((error) => explain(error, pageOrigin)), ...result.errors, ...pageErrors.map((error) => `uncaught in the page: ${error}`));
+    return [...new Set(reasons)];
   }
   if (result.state !== "closed") reasons.push(`the page ended in state ${result.state}`);
   reasons.push(...result.errors);
@@ -156,8 +161,27 @@ function judge({ result, consoleErrors, pageErrors, problem }) {
     );
   }
   for (const error of pageErrors) reasons.push(`uncaught in the page: ${error}`);
-  for (const error of consoleErrors) reasons.push(`console: ${error}`);
+  for (const error of consoleErrors) reasons.push(explain(error, pageOrigin));
   return [...new Set(reasons)];
+}
+
+/** A console error of Chromium's, with what it most likely means here. */
+function explain(consoleError, pageOrigin) {
+  const status = /Unexpected response code: (\d+)/.exec(consoleError)?.[1];
+  const netError = /net::(ERR_[A-Z_]+)/.exec(consoleError)?.[1];
+  let meaning = null;
+  if (status === "403") {
+    meaning = `the server refused the page's origin, PROTOCOL.md 2.2: start it with --allow-origin ${pageOrigin}`;
+  } else if (status === "404") {
+    meaning = "the server has no WebSocket at that path";
+  } else if (status === "503") {
+    meaning = "the server is at its connection limit";
+  } else if (netError?.startsWith("ERR_CERT_")) {
+    meaning = "the browser does not trust the server's certificate: give --ca with the CA that signed it";
+  } else if (netError === "ERR_CONNECTION_REFUSED") {
+    meaning = "nothing listens there";
+  }
+  return meaning === null ? `console: ${consoleError}` : `console: ${consoleError} (${meaning})`;
 }
 
 async function main() {
@@ -175,7 +199,7 @@ async function main() {
   }
   const run = await runPage(options);
   console.log(JSON.stringify({ ...run.result, consoleErrors: run.consoleErrors, pageErrors: run.pageErrors }));
-  const reasons = judge(run);
+  const reasons = judge(run, new URL(options.page).origin);
   if (reasons.length === 0) {
     const { dialect, name, answered, kisses } = run.result;
     console.error(`run-page: PASS ${dialect} ${name}: ${answered} answers, ${kisses} Kiss answered, closed cleanly`);
