@@ -12,12 +12,29 @@
 //   server's Origin policy and an untrusted certificate look the same), so the page names the
 //   likely causes; the browser's console has the exact one.
 
-import { ErrorCode, FrameError, ResultType, decode, encode, hashHex, isSentByServer, randomI64 } from "./v1.js";
+import {
+  ErrorCode,
+  FrameError,
+  ResultType,
+  decode,
+  encode,
+  hashHex,
+  isSentByServer,
+  randomI64,
+} from "./v1.js";
 
 /** The page's language tag (PROTOCOL.md section 3.1), in `meta` and in v1's HELLO. */
 const LANGUAGE_TAG = "BROWSER";
 /** The data of the Echo requests, in turn, as the reference client's GREETINGS. */
-const GREETINGS = ["Hello", "Bonjour", "Hola", "こんにちは", "Ciao", "안녕하세요", "你好"];
+const GREETINGS = [
+  "Hello",
+  "Bonjour",
+  "Hola",
+  "こんにちは",
+  "Ciao",
+  "안녕하세요",
+  "你好",
+];
 const DEFAULT_COUNT = 3;
 const MAX_COUNT = 10000;
 const DEFAULT_RANDOM_INTERVAL_MS = 5000;
@@ -89,13 +106,18 @@ function readSettings(query, page) {
   }
   const count = query.has("count") ? Number(query.get("count")) : DEFAULT_COUNT;
   if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
-    throw new SettingsError(`count must be a whole number from 0 to ${MAX_COUNT}, not "${query.get("count")}".`);
+    throw new SettingsError(
+      `count must be a whole number from 0 to ${MAX_COUNT}, not "${query.get("count")}".`,
+    );
   }
-  const durationMs = query.has("duration") ? parseDuration("duration", query.get("duration")) : null;
+  const durationMs = query.has("duration")
+    ? parseDuration("duration", query.get("duration"))
+    : null;
   const randomIntervalMs = query.has("random-interval")
     ? parseDuration("random-interval", query.get("random-interval"))
     : DEFAULT_RANDOM_INTERVAL_MS;
-  if (randomIntervalMs === 0) throw new SettingsError("random-interval must be more than 0.");
+  if (randomIntervalMs === 0)
+    throw new SettingsError("random-interval must be more than 0.");
   const name = query.get("whoami")?.trim() || generatedName();
   const url = socketUrl(query.get("url"), page, name);
   return { dialect, count, durationMs, randomIntervalMs, name, url };
@@ -104,7 +126,10 @@ function readSettings(query, page) {
 /** `10s`, `500ms`, `1m` as in PROTOCOL.md section 9; a bare number is seconds. */
 function parseDuration(parameter, text) {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (match === null) throw new SettingsError(`${parameter} must be a duration like 10s, 500ms or 1m, not "${text}".`);
+  if (match === null)
+    throw new SettingsError(
+      `${parameter} must be a duration like 10s, 500ms or 1m, not "${text}".`,
+    );
   const scale = { ms: 1, s: 1000, m: 60000 }[match[2] ?? "s"];
   return Math.round(Number(match[1]) * scale);
 }
@@ -124,7 +149,9 @@ function socketUrl(given, page, name) {
       throw new SettingsError(`url is not a URL: "${given}".`);
     }
     if (url.protocol !== "ws:" && url.protocol !== "wss:") {
-      throw new SettingsError(`url must be a ws:// or wss:// URL, not "${given}".`);
+      throw new SettingsError(
+        `url must be a ws:// or wss:// URL, not "${given}".`,
+      );
     }
   } else {
     if (page.protocol !== "http:" && page.protocol !== "https:") {
@@ -158,7 +185,9 @@ function localeName(tag) {
   const [language = "", ...rest] = (tag || "").split("-");
   if (!/^[a-z]{2,3}$/i.test(language)) return "en_US";
   const territory = rest.find((part) => /^[a-z]{2}$/i.test(part));
-  return territory ? `${language.toLowerCase()}_${territory.toUpperCase()}` : language.toLowerCase();
+  return territory
+    ? `${language.toLowerCase()}_${territory.toUpperCase()}`
+    : language.toLowerCase();
 }
 
 // ---- the session, whichever the dialect ----------------------------------------------------------
@@ -173,9 +202,12 @@ class Session {
     this.durationTimer = null;
     this.socket = new WebSocket(settings.url);
     this.socket.binaryType = "arraybuffer";
-    this.dialect = settings.dialect === "v1" ? new V1Dialect(this) : new JsonDialect(this);
+    this.dialect =
+      settings.dialect === "v1" ? new V1Dialect(this) : new JsonDialect(this);
     this.socket.addEventListener("open", () => this.onOpen());
-    this.socket.addEventListener("message", (event) => this.dialect.receive(event.data));
+    this.socket.addEventListener("message", (event) =>
+      this.dialect.receive(event.data),
+    );
     // The error event carries no detail; the close event that always follows says what it can.
     this.socket.addEventListener("close", (event) => this.onClose(event));
   }
@@ -193,26 +225,35 @@ class Session {
     const { count, durationMs } = this.settings;
     for (let id = 1; id <= count; id++) {
       const data = GREETINGS[(id - 1) % GREETINGS.length];
-      this.pending.set(id, { data, sentAt: performance.now(), row: addEchoRow(id, data) });
+      this.pending.set(id, {
+        data,
+        sentAt: performance.now(),
+        row: addEchoRow(id, data),
+      });
       this.dialect.sendEcho(id, data);
       result.sent++;
     }
     result.allAnswered = count === 0;
     showEchoSummary();
-    if (durationMs !== null) this.durationTimer = setTimeout(() => this.end(), durationMs);
+    if (durationMs !== null)
+      this.durationTimer = setTimeout(() => this.end(), durationMs);
   }
 
   /** An Echo answer for `id` carrying `data`, from a server whose tag is `meta`. */
   echoAnswered(id, data, meta) {
     const request = this.pending.get(id);
     if (request === undefined) {
-      fail(`The server answered Echo request ${id}, which was not waiting for an answer.`);
+      fail(
+        `The server answered Echo request ${id}, which was not waiting for an answer.`,
+      );
       return;
     }
     this.pending.delete(id);
     const ms = Math.round(performance.now() - request.sentAt);
     if (data !== request.data) {
-      fail(`The answer to Echo request ${id} carries ${JSON.stringify(data)}, not ${JSON.stringify(request.data)}.`);
+      fail(
+        `The answer to Echo request ${id} carries ${JSON.stringify(data)}, not ${JSON.stringify(request.data)}.`,
+      );
       fillEchoRow(request.row, data, meta, ms, "wrong");
       return;
     }
@@ -227,7 +268,8 @@ class Session {
     result.kisses++;
     result.kissAnswered = true;
     element("kiss").hidden = false;
-    element("kiss-summary").textContent = `${result.kisses} Kiss request(s) came, each answered at once.`;
+    element("kiss-summary").textContent =
+      `${result.kisses} Kiss request(s) came, each answered at once.`;
     element("kiss-request").textContent =
       `${request.os_name} ${request.os_version}, release ${request.os_release}, ${request.os_architecture}`;
     element("kiss-response").textContent =
@@ -267,7 +309,9 @@ class Session {
     result.closeCode = event.code;
     result.closeReason = event.reason;
     result.wasClean = event.wasClean;
-    const problem = this.opened ? this.dialect.judgeClose(event) : couldNotConnect(this.settings.url);
+    const problem = this.opened
+      ? this.dialect.judgeClose(event)
+      : couldNotConnect(this.settings.url);
     if (problem !== null) fail(problem);
     element("close").textContent = describeClose(event);
     setState(result.errors.length === 0 ? "closed" : "error");
@@ -316,14 +360,24 @@ function serverClosed({ code, reason }) {
 
 function describeClose({ code, reason, wasClean }) {
   if (!result.opened) return `Never connected (code ${code}).`;
-  const who = result.closeSent !== null ? `The page closed with ${result.closeSent}` : "The server closed";
-  const how = wasClean ? "the closing handshake finished" : "the connection ended without a clean closing handshake";
+  const who =
+    result.closeSent !== null
+      ? `The page closed with ${result.closeSent}`
+      : "The server closed";
+  const how = wasClean
+    ? "the closing handshake finished"
+    : "the connection ended without a clean closing handshake";
   return `${who}; code ${code}${reason ? ` "${reason}"` : ""}, ${how}.`;
 }
 
 // ---- the JSON dialect (sections 3 to 5) -------------------------------------------------------------
 
-const KISS_REQUEST_KEYS = ["os_name", "os_version", "os_release", "os_architecture"];
+const KISS_REQUEST_KEYS = [
+  "os_name",
+  "os_version",
+  "os_release",
+  "os_architecture",
+];
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 class JsonDialect {
@@ -357,7 +411,11 @@ class JsonDialect {
       fail(`The server sent something that is not JSON (${error.message}).`);
       return;
     }
-    if (typeof message !== "object" || message === null || Array.isArray(message)) {
+    if (
+      typeof message !== "object" ||
+      message === null ||
+      Array.isArray(message)
+    ) {
       fail("The server sent JSON that is not an object.");
     } else if (Object.hasOwn(message, "status")) {
       this.response(message);
@@ -373,21 +431,38 @@ class JsonDialect {
       fail(`The server answered with an Error response (${status}): ${error}`);
       return;
     }
-    const answer = Array.isArray(results) && results.length === 1 ? results[0] : null;
-    if (typeof answer !== "object" || answer === null || typeof answer.kv !== "object" || answer.kv === null) {
+    const answer =
+      Array.isArray(results) && results.length === 1 ? results[0] : null;
+    if (
+      typeof answer !== "object" ||
+      answer === null ||
+      typeof answer.kv !== "object" ||
+      answer.kv === null
+    ) {
       fail("The server sent an Echo response without exactly one result.");
       return;
     }
     const { id, type, kv } = answer;
-    if (!Number.isSafeInteger(id) || type !== "OK" || kv.idx !== String(id) || typeof kv.data !== "string") {
-      fail(`The server sent an Echo response that is not well formed: ${JSON.stringify(answer)}.`);
+    if (
+      !Number.isSafeInteger(id) ||
+      type !== "OK" ||
+      kv.idx !== String(id) ||
+      typeof kv.data !== "string"
+    ) {
+      fail(
+        `The server sent an Echo response that is not well formed: ${JSON.stringify(answer)}.`,
+      );
       return;
     }
     this.session.echoAnswered(id, kv.data, String(kv.meta ?? ""));
   }
 
   kissRequest(request) {
-    if (!KISS_REQUEST_KEYS.every((key) => typeof request[key] === "string" && request[key] !== "")) {
+    if (
+      !KISS_REQUEST_KEYS.every(
+        (key) => typeof request[key] === "string" && request[key] !== "",
+      )
+    ) {
       fail("The server sent a Kiss request without its four facts.");
       return;
     }
@@ -408,7 +483,8 @@ class JsonDialect {
   /** The page's own Close 1000, answered: clean. Anything else is a problem, in plain words. */
   judgeClose(event) {
     if (result.closeSent === null) return serverClosed(event);
-    if (!event.wasClean) return `The page closed with 1000, but the server did not finish the closing handshake (${event.code}).`;
+    if (!event.wasClean)
+      return `The page closed with 1000, but the server did not finish the closing handshake (${event.code}).`;
     return null;
   }
 }
@@ -433,11 +509,19 @@ class V1Dialect {
 
   opened() {
     this.send({ type: "HELLO", client_language: LANGUAGE_TAG });
-    this.randomTimer = setInterval(() => this.sendRandomNumber(), this.session.settings.randomIntervalMs);
+    this.randomTimer = setInterval(
+      () => this.sendRandomNumber(),
+      this.session.settings.randomIntervalMs,
+    );
   }
 
   sendEcho(id, data) {
-    this.send({ type: "ECHO_REQUEST", id: BigInt(id), meta: LANGUAGE_TAG, data });
+    this.send({
+      type: "ECHO_REQUEST",
+      id: BigInt(id),
+      meta: LANGUAGE_TAG,
+      data,
+    });
   }
 
   sendRandomNumber() {
@@ -459,7 +543,9 @@ class V1Dialect {
       message = decode(data);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
-      fail(`The server sent a frame the page cannot use (code ${error.code}): ${error.message}.`);
+      fail(
+        `The server sent a frame the page cannot use (code ${error.code}): ${error.message}.`,
+      );
       return;
     }
     if (!isSentByServer(message)) {
@@ -468,7 +554,8 @@ class V1Dialect {
     }
     switch (message.type) {
       case "BONJOUR":
-        element("dialect").textContent = `v1 (binary); the server says BONJOUR in ${message.server_language}`;
+        element("dialect").textContent =
+          `v1 (binary); the server says BONJOUR in ${message.server_language}`;
         break;
       case "ECHO_RESPONSE":
         this.echoResponse(message);
@@ -480,17 +567,22 @@ class V1Dialect {
       case "PING":
         this.send({ type: "PONG", timestamp_ms: message.timestamp_ms });
         result.pings++;
-        result.lastPing = { timestamp_ms: message.timestamp_ms.toString(), at: new Date().toISOString() };
+        result.lastPing = {
+          timestamp_ms: message.timestamp_ms.toString(),
+          at: new Date().toISOString(),
+        };
         showHeartbeat();
         break;
       case "TIME_NOTIFICATION":
-        element("time").textContent = `The server's time: ${message.iso8601} (${message.timestamp_ms} ms since 1970).`;
+        element("time").textContent =
+          `The server's time: ${message.iso8601} (${message.timestamp_ms} ms since 1970).`;
         break;
       case "HASH_RESPONSE":
         this.hashResponse(message);
         break;
       case "ERROR":
-        if (message.code === ErrorCode.UNKNOWN_TYPE) warn(`the server sent ERROR 2: ${message.message}`);
+        if (message.code === ErrorCode.UNKNOWN_TYPE)
+          warn(`the server sent ERROR 2: ${message.message}`);
         else fail(`The server sent ERROR ${message.code}: ${message.message}`);
         break;
     }
@@ -498,14 +590,22 @@ class V1Dialect {
 
   /** Matched by kv.id (section 12.4), checked by kv.data. */
   echoResponse({ status, results }) {
-    if (status !== 200 || results.length !== 1 || results[0].type !== ResultType.OK) {
-      fail(`The server sent an ECHO_RESPONSE of status ${status} with ${results.length} result(s), not one OK result.`);
+    if (
+      status !== 200 ||
+      results.length !== 1 ||
+      results[0].type !== ResultType.OK
+    ) {
+      fail(
+        `The server sent an ECHO_RESPONSE of status ${status} with ${results.length} result(s), not one OK result.`,
+      );
       return;
     }
     const value = (key) => results[0].kv.find(([name]) => name === key)?.[1];
     const [id, data, meta] = ["id", "data", "meta"].map(value);
     if (id === undefined || !/^[0-9]{1,15}$/.test(id) || data === undefined) {
-      fail("The server sent an ECHO_RESPONSE without a kv.id the page sent, or without kv.data.");
+      fail(
+        "The server sent an ECHO_RESPONSE without a kv.id the page sent, or without kv.data.",
+      );
       return;
     }
     this.session.echoAnswered(Number(id), data, meta ?? "");
@@ -515,7 +615,9 @@ class V1Dialect {
     const key = id.toString();
     const due = this.hashesDue.get(key);
     if (due === undefined) {
-      fail(`The server sent a HASH_RESPONSE for id ${key}, which the page did not send.`);
+      fail(
+        `The server sent a HASH_RESPONSE for id ${key}, which the page did not send.`,
+      );
       return;
     }
     this.hashesDue.delete(key);
@@ -525,7 +627,9 @@ class V1Dialect {
         `${result.randomNumbers} RANDOM_NUMBER(s) sent and answered; this page cannot check the hashes ` +
         "(a browser offers SHA-256 only to https pages and pages from localhost).";
     } else if (hash !== hash_hex) {
-      fail(`The HASH_RESPONSE for RANDOM_NUMBER ${key} carries "${hash_hex}", not "${hash}".`);
+      fail(
+        `The HASH_RESPONSE for RANDOM_NUMBER ${key} carries "${hash_hex}", not "${hash}".`,
+      );
     } else {
       result.hashesChecked++;
       showHashes();
@@ -537,13 +641,16 @@ class V1Dialect {
     this.send({ type: "DISCONNECT", reason: "" });
     result.disconnectSent = true;
     this.closeTimer = setTimeout(() => {
-      fail(`The server did not close the session within ${CLOSE_TIMEOUT_MS / 1000} s of DISCONNECT; the page closed with 1000 itself.`);
+      fail(
+        `The server did not close the session within ${CLOSE_TIMEOUT_MS / 1000} s of DISCONNECT; the page closed with 1000 itself.`,
+      );
       this.session.closeWith1000("no Close after DISCONNECT");
     }, CLOSE_TIMEOUT_MS);
   }
 
   leave() {
-    if (!result.disconnectSent) this.send({ type: "DISCONNECT", reason: "page left" });
+    if (!result.disconnectSent)
+      this.send({ type: "DISCONNECT", reason: "page left" });
     result.disconnectSent = true;
     this.session.closeWith1000("page left");
   }
@@ -568,7 +675,8 @@ class V1Dialect {
 
 function addEchoRow(id, data) {
   const row = element("echoes").insertRow();
-  for (const text of [String(id), data, "waiting…", "", ""]) row.insertCell().textContent = text;
+  for (const text of [String(id), data, "waiting…", "", ""])
+    row.insertCell().textContent = text;
   row.cells[2].className = "waiting";
   return row;
 }
@@ -615,22 +723,33 @@ function showHashes() {
 function start() {
   let settings;
   try {
-    settings = readSettings(new URLSearchParams(location.search), new URL(location.href));
+    settings = readSettings(
+      new URLSearchParams(location.search),
+      new URL(location.href),
+    );
   } catch (error) {
     if (!(error instanceof SettingsError)) throw error;
     fail(error.message);
     setState("error");
     return;
   }
-  Object.assign(result, { dialect: settings.dialect, name: settings.name, url: settings.url });
+  Object.assign(result, {
+    dialect: settings.dialect,
+    name: settings.name,
+    url: settings.url,
+  });
   element("url").textContent = settings.url;
-  element("name").textContent = `${settings.name} (sent as the whoami query parameter: a browser cannot set WhoAmI)`;
-  element("dialect").textContent = settings.dialect === "v1" ? "v1 (binary)" : "JSON";
+  element("name").textContent =
+    `${settings.name} (sent as the whoami query parameter: a browser cannot set WhoAmI)`;
+  element("dialect").textContent =
+    settings.dialect === "v1" ? "v1 (binary)" : "JSON";
   element("ending").textContent =
     settings.durationMs === null
       ? "when you leave the page, or press the button (Close 1000)"
       : `after ${settings.durationMs / 1000} s, by itself` +
-        (settings.dialect === "v1" ? " (DISCONNECT, then the server's Close)" : " (Close 1000)");
+        (settings.dialect === "v1"
+          ? " (DISCONNECT, then the server's Close)"
+          : " (Close 1000)");
   let session;
   try {
     session = new Session(settings);

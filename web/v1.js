@@ -25,22 +25,85 @@ export const ResultType = Object.freeze({ OK: 0, ERROR: 1 });
 const MESSAGE_TYPES = [
   ["HELLO", 0x01, "client", [["client_language", "string"]]],
   ["BONJOUR", 0x02, "server", [["server_language", "string"]]],
-  ["ECHO_REQUEST", 0x03, "client", [["id", "i64"], ["meta", "string"], ["data", "string"]]],
-  ["ECHO_RESPONSE", 0x04, "server", [["status", "i32"], ["results", "results"]]],
+  [
+    "ECHO_REQUEST",
+    0x03,
+    "client",
+    [
+      ["id", "i64"],
+      ["meta", "string"],
+      ["data", "string"],
+    ],
+  ],
+  [
+    "ECHO_RESPONSE",
+    0x04,
+    "server",
+    [
+      ["status", "i32"],
+      ["results", "results"],
+    ],
+  ],
   [
     "KISS_REQUEST",
     0x05,
     "server",
-    [["os_name", "string"], ["os_version", "string"], ["os_release", "string"], ["os_architecture", "string"]],
+    [
+      ["os_name", "string"],
+      ["os_version", "string"],
+      ["os_release", "string"],
+      ["os_architecture", "string"],
+    ],
   ],
-  ["KISS_RESPONSE", 0x06, "client", [["language", "string"], ["encoding", "string"], ["time_zone", "string"]]],
+  [
+    "KISS_RESPONSE",
+    0x06,
+    "client",
+    [
+      ["language", "string"],
+      ["encoding", "string"],
+      ["time_zone", "string"],
+    ],
+  ],
   ["PING", 0x07, "server", [["timestamp_ms", "i64"]]],
   ["PONG", 0x08, "client", [["timestamp_ms", "i64"]]],
-  ["TIME_NOTIFICATION", 0x09, "server", [["timestamp_ms", "i64"], ["iso8601", "string"]]],
-  ["RANDOM_NUMBER", 0x0a, "client", [["id", "i64"], ["number", "i64"]]],
-  ["HASH_RESPONSE", 0x0b, "server", [["id", "i64"], ["hash_hex", "string"]]],
+  [
+    "TIME_NOTIFICATION",
+    0x09,
+    "server",
+    [
+      ["timestamp_ms", "i64"],
+      ["iso8601", "string"],
+    ],
+  ],
+  [
+    "RANDOM_NUMBER",
+    0x0a,
+    "client",
+    [
+      ["id", "i64"],
+      ["number", "i64"],
+    ],
+  ],
+  [
+    "HASH_RESPONSE",
+    0x0b,
+    "server",
+    [
+      ["id", "i64"],
+      ["hash_hex", "string"],
+    ],
+  ],
   ["DISCONNECT", 0x0c, "client", [["reason", "string"]]],
-  ["ERROR", 0x7f, "both", [["code", "i32"], ["message", "string"]]],
+  [
+    "ERROR",
+    0x7f,
+    "both",
+    [
+      ["code", "i32"],
+      ["message", "string"],
+    ],
+  ],
 ].map(([name, byte, sender, fields]) => ({ name, byte, sender, fields }));
 
 const TYPE_BY_NAME = new Map(MESSAGE_TYPES.map((type) => [type.name, type]));
@@ -64,7 +127,8 @@ export function isSentByServer(message) {
 /** Encodes one message as a frame (flags 0): a Uint8Array, to pass to WebSocket.send. */
 export function encode(message) {
   const type = TYPE_BY_NAME.get(message.type);
-  if (type === undefined) throw new TypeError(`no v1 message type ${message.type}`);
+  if (type === undefined)
+    throw new TypeError(`no v1 message type ${message.type}`);
   const out = new Writer();
   out.bytes(Uint8Array.of(MAGIC, VERSION, type.byte, 0, 0, 0, 0, 0));
   for (const [field, kind] of type.fields) out[kind](message[field]);
@@ -81,11 +145,23 @@ export function encode(message) {
 export function decode(frame) {
   const bytes = frame instanceof Uint8Array ? frame : new Uint8Array(frame);
   if (bytes.length < HEADER_LENGTH) {
-    throw new FrameError(ErrorCode.DECODE, `a frame of ${bytes.length} bytes, under the 8-byte header`);
+    throw new FrameError(
+      ErrorCode.DECODE,
+      `a frame of ${bytes.length} bytes, under the 8-byte header`,
+    );
   }
-  if (bytes[0] !== MAGIC) throw new FrameError(ErrorCode.BAD_MAGIC, `bad magic ${hexByte(bytes[0])}`);
-  if (bytes[1] !== VERSION) throw new FrameError(ErrorCode.BAD_VERSION, `bad version ${hexByte(bytes[1])}`);
-  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(4);
+  if (bytes[0] !== MAGIC)
+    throw new FrameError(ErrorCode.BAD_MAGIC, `bad magic ${hexByte(bytes[0])}`);
+  if (bytes[1] !== VERSION)
+    throw new FrameError(
+      ErrorCode.BAD_VERSION,
+      `bad version ${hexByte(bytes[1])}`,
+    );
+  const length = new DataView(
+    bytes.buffer,
+    bytes.byteOffset,
+    bytes.length,
+  ).getUint32(4);
   const following = bytes.length - HEADER_LENGTH;
   if (length > following) {
     throw new FrameError(
@@ -94,17 +170,26 @@ export function decode(frame) {
     );
   }
   if (length < following) {
-    throw new FrameError(ErrorCode.DECODE, `${following - length} bytes after a payload of ${length} bytes`);
+    throw new FrameError(
+      ErrorCode.DECODE,
+      `${following - length} bytes after a payload of ${length} bytes`,
+    );
   }
   const type = TYPE_BY_BYTE.get(bytes[2]);
   if (type === undefined) {
-    throw new FrameError(ErrorCode.UNKNOWN_TYPE, `unknown message type ${hexByte(bytes[2])}`);
+    throw new FrameError(
+      ErrorCode.UNKNOWN_TYPE,
+      `unknown message type ${hexByte(bytes[2])}`,
+    );
   }
   const input = new Reader(bytes.subarray(HEADER_LENGTH), type.name);
   const message = { type: type.name };
   for (const [field, kind] of type.fields) message[field] = input[kind](field);
   if (input.remaining > 0) {
-    throw new FrameError(ErrorCode.DECODE, `${input.remaining} bytes after the last field of ${type.name}`);
+    throw new FrameError(
+      ErrorCode.DECODE,
+      `${input.remaining} bytes after the last field of ${type.name}`,
+    );
   }
   return message;
 }
@@ -117,8 +202,13 @@ export function decode(frame) {
 export async function hashHex(number) {
   const subtle = globalThis.crypto?.subtle;
   if (subtle === undefined) return null;
-  const digest = await subtle.digest("SHA-256", new TextEncoder().encode(number.toString()));
-  return Array.from(new Uint8Array(digest).subarray(0, 5), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  const digest = await subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(number.toString()),
+  );
+  return Array.from(new Uint8Array(digest).subarray(0, 5), (byte) =>
+    byte.toString(16).padStart(2, "0"),
+  ).join("");
 }
 
 /** A random i64, for a RANDOM_NUMBER. */
@@ -222,7 +312,11 @@ const MIN_KV_ENTRY_BYTES = 4 + 4;
 class Reader {
   constructor(payload, messageName) {
     this.payload = payload;
-    this.view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+    this.view = new DataView(
+      payload.buffer,
+      payload.byteOffset,
+      payload.length,
+    );
     this.offset = 0;
     this.messageName = messageName;
   }
@@ -266,7 +360,10 @@ class Reader {
     try {
       return UTF8_DECODER.decode(this.payload.subarray(start, start + length));
     } catch {
-      throw new FrameError(ErrorCode.DECODE, `${this.messageName}: ${field} is not valid UTF-8`);
+      throw new FrameError(
+        ErrorCode.DECODE,
+        `${this.messageName}: ${field} is not valid UTF-8`,
+      );
     }
   }
 
@@ -285,7 +382,8 @@ class Reader {
   kv() {
     const count = this.count("kv entries", MIN_KV_ENTRY_BYTES);
     const pairs = [];
-    for (let i = 0; i < count; i++) pairs.push([this.string("a kv key"), this.string("a kv value")]);
+    for (let i = 0; i < count; i++)
+      pairs.push([this.string("a kv key"), this.string("a kv value")]);
     return pairs;
   }
 

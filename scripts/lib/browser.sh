@@ -3,7 +3,7 @@
 # `ensure_browser` installs, on a fresh machine, what web/test/run-page.mjs needs, and only what is
 # missing: Debian's chromium (no browser download of playwright's own, which this network cannot
 # reach) and libnss3-tools (certutil, to trust the generated CA without ignoring certificate
-# errors), then playwright-core from web/test/package-lock.json.
+# errors), then playwright-core (and prettier, for web/'s formatting) from web/test/package-lock.json.
 
 browser_web_test="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../web/test" && pwd)"
 
@@ -20,7 +20,8 @@ ensure_browser() {
         DEBIAN_FRONTEND=noninteractive apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi
-    if [[ ! -d "$browser_web_test/node_modules/playwright-core" ]]; then
+    # npm keeps a copy of the lock it installed from in node_modules: reinstall when it is older.
+    if [[ ! "$browser_web_test/node_modules/.package-lock.json" -nt "$browser_web_test/package-lock.json" ]]; then
         echo "ensure_browser: npm ci in web/test"
         (cd "$browser_web_test" && npm ci --no-audit --no-fund --loglevel=error)
     fi

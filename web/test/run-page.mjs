@@ -62,13 +62,17 @@ function readOptions(argv) {
   } catch {
     throw new UsageError(`--page is not a URL: ${values.page}`);
   }
-  if (values.ca !== undefined && !fs.existsSync(values.ca)) throw new UsageError(`--ca: no file ${values.ca}`);
+  if (values.ca !== undefined && !fs.existsSync(values.ca))
+    throw new UsageError(`--ca: no file ${values.ca}`);
   return { ...values, timeoutMs: parseDuration(values.timeout) };
 }
 
 function parseDuration(text) {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
-  if (match === null) throw new UsageError(`--timeout must be a duration like 30s or 500ms, not ${text}`);
+  if (match === null)
+    throw new UsageError(
+      `--timeout must be a duration like 30s or 500ms, not ${text}`,
+    );
   return Math.round(Number(match[1]) * { ms: 1, s: 1000, m: 60000 }[match[2]]);
 }
 
@@ -77,11 +81,27 @@ function homeWithNssDb(ca) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "hello-page-home-"));
   const nssdb = path.join(home, ".pki", "nssdb");
   fs.mkdirSync(nssdb, { recursive: true });
-  execFileSync("certutil", ["-N", "-d", `sql:${nssdb}`, "--empty-password"], { stdio: "pipe" });
+  execFileSync("certutil", ["-N", "-d", `sql:${nssdb}`, "--empty-password"], {
+    stdio: "pipe",
+  });
   if (ca !== undefined) {
-    execFileSync("certutil", ["-A", "-d", `sql:${nssdb}`, "-n", "hello-websocket-ca", "-t", "C,,", "-i", ca], {
-      stdio: "pipe",
-    });
+    execFileSync(
+      "certutil",
+      [
+        "-A",
+        "-d",
+        `sql:${nssdb}`,
+        "-n",
+        "hello-websocket-ca",
+        "-t",
+        "C,,",
+        "-i",
+        ca,
+      ],
+      {
+        stdio: "pipe",
+      },
+    );
   }
   return home;
 }
@@ -89,7 +109,9 @@ function homeWithNssDb(ca) {
 /** Opens the page, waits (bounded) until it has ended, and returns what it saw. */
 async function runPage(options) {
   const home = homeWithNssDb(options.ca);
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hello-page-profile-"));
+  const userDataDir = fs.mkdtempSync(
+    path.join(os.tmpdir(), "hello-page-profile-"),
+  );
   const consoleErrors = [];
   const pageErrors = [];
   let context;
@@ -110,15 +132,25 @@ async function runPage(options) {
     let problem = null;
     try {
       await page.goto(options.page, { timeout: options.timeoutMs });
-      await page.waitForFunction(() => ["closed", "error"].includes(window.helloResult?.state), null, {
-        timeout: Math.max(1, deadline - Date.now()),
-        polling: 100,
-      });
+      await page.waitForFunction(
+        () => ["closed", "error"].includes(window.helloResult?.state),
+        null,
+        {
+          timeout: Math.max(1, deadline - Date.now()),
+          polling: 100,
+        },
+      );
     } catch (error) {
-      problem = error.name === "TimeoutError" ? `the page did not end within ${options.timeout}` : error.message;
+      problem =
+        error.name === "TimeoutError"
+          ? `the page did not end within ${options.timeout}`
+          : error.message;
     }
-    const result = await page.evaluate(() => window.helloResult ?? null).catch(() => null);
-    if (options.screenshot !== undefined) await page.screenshot({ path: options.screenshot, fullPage: true });
+    const result = await page
+      .evaluate(() => window.helloResult ?? null)
+      .catch(() => null);
+    if (options.screenshot !== undefined)
+      await page.screenshot({ path: options.screenshot, fullPage: true });
     return { result, consoleErrors, pageErrors, problem };
   } finally {
     await context?.close();
@@ -137,18 +169,31 @@ function judge({ result, consoleErrors, pageErrors, problem }, pageOrigin) {
   }
   if (!result.opened) {
     // The console has the browser's exact reason, which the page is never told: say it first.
-    reasons.push(...consoleErrors.map((error) => explain(error, pageOrigin)), ...result.errors, ...pageErrors.map((error) => `uncaught in the page: ${error}`));
+    reasons.push(
+      ...consoleErrors.map((error) => explain(error, pageOrigin)),
+      ...result.errors,
+      ...pageErrors.map((error) => `uncaught in the page: ${error}`),
+    );
     return [...new Set(reasons)];
   }
-  if (result.state !== "closed") reasons.push(`the page ended in state ${result.state}`);
+  if (result.state !== "closed")
+    reasons.push(`the page ended in state ${result.state}`);
   reasons.push(...result.errors);
-  if (!result.allAnswered) reasons.push(`${result.answered} of ${result.sent} Echo requests answered`);
+  if (!result.allAnswered)
+    reasons.push(`${result.answered} of ${result.sent} Echo requests answered`);
   if (!result.kissAnswered) {
-    reasons.push("no Kiss request was answered: none came (give a duration longer than the server's Kiss interval)");
+    reasons.push(
+      "no Kiss request was answered: none came (give a duration longer than the server's Kiss interval)",
+    );
   }
   if (result.dialect === "v1") {
-    if (!result.disconnectSent) reasons.push("the page did not send DISCONNECT");
-    else if (result.closeSent !== null || result.closeCode !== 1000 || !result.wasClean) {
+    if (!result.disconnectSent)
+      reasons.push("the page did not send DISCONNECT");
+    else if (
+      result.closeSent !== null ||
+      result.closeCode !== 1000 ||
+      !result.wasClean
+    ) {
       reasons.push(
         `after DISCONNECT the session did not end with the server's clean Close 1000 ` +
           `(close code ${result.closeCode}, page closed with ${result.closeSent}, clean ${result.wasClean})`,
@@ -160,7 +205,8 @@ function judge({ result, consoleErrors, pageErrors, problem }, pageOrigin) {
         `(page closed with ${result.closeSent}, close code ${result.closeCode}, clean ${result.wasClean})`,
     );
   }
-  for (const error of pageErrors) reasons.push(`uncaught in the page: ${error}`);
+  for (const error of pageErrors)
+    reasons.push(`uncaught in the page: ${error}`);
   for (const error of consoleErrors) reasons.push(explain(error, pageOrigin));
   return [...new Set(reasons)];
 }
@@ -177,11 +223,14 @@ function explain(consoleError, pageOrigin) {
   } else if (status === "503") {
     meaning = "the server is at its connection limit";
   } else if (netError?.startsWith("ERR_CERT_")) {
-    meaning = "the browser does not trust the server's certificate: give --ca with the CA that signed it";
+    meaning =
+      "the browser does not trust the server's certificate: give --ca with the CA that signed it";
   } else if (netError === "ERR_CONNECTION_REFUSED") {
     meaning = "nothing listens there";
   }
-  return meaning === null ? `console: ${consoleError}` : `console: ${consoleError} (${meaning})`;
+  return meaning === null
+    ? `console: ${consoleError}`
+    : `console: ${consoleError} (${meaning})`;
 }
 
 async function main() {
@@ -198,14 +247,24 @@ async function main() {
     return 0;
   }
   const run = await runPage(options);
-  console.log(JSON.stringify({ ...run.result, consoleErrors: run.consoleErrors, pageErrors: run.pageErrors }));
+  console.log(
+    JSON.stringify({
+      ...run.result,
+      consoleErrors: run.consoleErrors,
+      pageErrors: run.pageErrors,
+    }),
+  );
   const reasons = judge(run, new URL(options.page).origin);
   if (reasons.length === 0) {
     const { dialect, name, answered, kisses } = run.result;
-    console.error(`run-page: PASS ${dialect} ${name}: ${answered} answers, ${kisses} Kiss answered, closed cleanly`);
+    console.error(
+      `run-page: PASS ${dialect} ${name}: ${answered} answers, ${kisses} Kiss answered, closed cleanly`,
+    );
     return 0;
   }
-  console.error(`run-page: FAIL\n${reasons.map((reason) => `  - ${reason}`).join("\n")}`);
+  console.error(
+    `run-page: FAIL\n${reasons.map((reason) => `  - ${reason}`).join("\n")}`,
+  );
   return 1;
 }
 

@@ -7,9 +7,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { ErrorCode, FrameError, decode, encode, hashHex, randomI64 } from "../v1.js";
+import {
+  ErrorCode,
+  FrameError,
+  decode,
+  encode,
+  hashHex,
+  randomI64,
+} from "../v1.js";
 
-const vectors = JSON.parse(fs.readFileSync(new URL("../../vectors/v1.json", import.meta.url), "utf8"));
+const vectors = JSON.parse(
+  fs.readFileSync(new URL("../../vectors/v1.json", import.meta.url), "utf8"),
+);
 
 // Integers are decimal strings in the vectors: i64 fields become BigInts, i32 and u8 numbers.
 const I64_FIELDS = new Set(["id", "number", "timestamp_ms", "idx"]);
@@ -36,7 +45,9 @@ function fromHex(hex) {
 }
 
 function toHex(bytes) {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join(
+    "",
+  );
 }
 
 function withFlagsZeroed(hex) {
@@ -71,8 +82,14 @@ test("a frame is read where it lies in a larger buffer, as a WebSocket's ArrayBu
   const frame = fromHex("480101000000000600000002476f");
   const larger = new Uint8Array(frame.length + 5);
   larger.set(frame, 3);
-  assert.deepEqual(decode(larger.subarray(3, 3 + frame.length)), { type: "HELLO", client_language: "Go" });
-  assert.deepEqual(decode(frame.buffer), { type: "HELLO", client_language: "Go" });
+  assert.deepEqual(decode(larger.subarray(3, 3 + frame.length)), {
+    type: "HELLO",
+    client_language: "Go",
+  });
+  assert.deepEqual(decode(frame.buffer), {
+    type: "HELLO",
+    client_language: "Go",
+  });
 });
 
 test("a huge count is refused before anything is allocated", () => {
@@ -97,11 +114,20 @@ test("hashes are the first ten hex characters of SHA-256 of the decimal", async 
 test("random numbers are i64 BigInts that encode", () => {
   const number = randomI64();
   assert.equal(typeof number, "bigint");
-  assert.equal(encode({ type: "RANDOM_NUMBER", id: 1n, number }).length, 8 + 16);
+  assert.equal(
+    encode({ type: "RANDOM_NUMBER", id: 1n, number }).length,
+    8 + 16,
+  );
 });
 
 test("an i64 or i32 out of range is not encoded", () => {
-  assert.throws(() => encode({ type: "PING", timestamp_ms: 2n ** 63n }), RangeError);
+  assert.throws(
+    () => encode({ type: "PING", timestamp_ms: 2n ** 63n }),
+    RangeError,
+  );
   assert.throws(() => encode({ type: "PING", timestamp_ms: 5 }), RangeError);
-  assert.throws(() => encode({ type: "ERROR", code: 2 ** 31, message: "" }), RangeError);
+  assert.throws(
+    () => encode({ type: "ERROR", code: 2 ** 31, message: "" }),
+    RangeError,
+  );
 });
