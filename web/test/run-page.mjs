@@ -177,7 +177,7 @@ function judge({ result, consoleErrors, pageErrors, problem }, pageOrigin) {
     return [...new Set(reasons)];
   }
   if (result.state !== "closed")
-    reasons.push(`the page ended in state ${result.state}`);
+    reasons.push(`the page's state is ${result.state}, not closed`);
   reasons.push(...result.errors);
   if (!result.allAnswered)
     reasons.push(`${result.answered} of ${result.sent} Echo requests answered`);
