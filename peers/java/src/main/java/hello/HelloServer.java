@@ -81,7 +81,11 @@ final class HelloServer extends WebSocketServer {
         super.onWebsocketHandshakeReceivedAsServer(connection, draft, request);
     String id = UUID.randomUUID().toString();
     String name =
-        SessionName.of(request.getFieldValue("WhoAmI"), request.getFieldValue("userId"), id);
+        SessionName.of(
+            request.getFieldValue("WhoAmI"),
+            request.getFieldValue("userId"),
+            SessionName.whoamiQuery(resource),
+            id);
     connection.setAttachment(new Session(id, name, (WebSocketImpl) connection, context));
     response.put("SVR", Messages.LANGUAGE_TAG);
     response.put("X-Session-Id", id);
