@@ -291,7 +291,9 @@ final class Session {
       return "client vanished";
     }
     if (remote) {
-      return "client closed";
+      // The client's Close ended the session: its code, 1005 (the library's NOCODE) when it had
+      // none (PROTOCOL.md section 7). A v1 DISCONNECT ends the session elsewhere, without a code.
+      return "client closed code=" + code;
     }
     return switch (code) {
       case CloseFrame.NO_UTF8 -> "error: text message is not valid UTF-8 (1007)";
