@@ -69,11 +69,17 @@ final class HelloServer extends WebSocketServer {
     int query = resource.indexOf('?');
     String path = query >= 0 ? resource.substring(0, query) : resource;
     // Java-WebSocket answers every refused handshake "404 WebSocket Upgrade Failure": the one
-    // beyond --max-connections too, which PROTOCOL.md would answer 503.
+    // beyond --max-connections too, which PROTOCOL.md would answer 503. The refused origin's 403
+    // is written in its place by the socket (AcceptedSocket.refuse).
     if (!path.equals(context.config().path())) {
       throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "no WebSocket at this path");
     }
     AcceptedSocket socket = ServerTransport.socketOf(connection);
+    String origin = request.hasFieldValue("Origin") ? request.getFieldValue("Origin") : null;
+    if (!context.origins().allows(origin)) {
+      refuseOrigin(connection, socket, origin);
+      throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "origin refused");
+    }
     if (socket != null && socket.overLimit()) {
       throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "at the connection limit");
     }
@@ -90,6 +96,31 @@ final class HelloServer extends WebSocketServer {
     response.put("SVR", Messages.LANGUAGE_TAG);
     response.put("X-Session-Id", id);
     return response;
+  }
+
+  /**
+   * Logs a handshake refused for its origin and has it answered 403 (PROTOCOL.md section 2.2); the
+   * connection is closed once the answer is out, so that a page cannot hold places with refused
+   * handshakes until the handshake timeout.
+   */
+  private void refuseOrigin(WebSocket connection, AcceptedSocket socket, String origin) {
+    Log.out(
+        "origin refused peer=%s origin=%s",
+        Session.address((WebSocketImpl) connection),
+        Log.quoted(SessionName.cut(origin, SessionName.MAX_BYTES)));
+    if (socket != null) {
+      socket.refuse(
+          403,
+          "Forbidden",
+          "origin not allowed\n",
+          () ->
+              context
+                  .timers()
+                  .execute(
+                      () ->
+                          ((WebSocketImpl) connection)
+                              .closeConnection(CloseFrame.NEVER_CONNECTED, "origin refused")));
+    }
   }
 
   @Override
