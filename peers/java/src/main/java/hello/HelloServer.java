@@ -2,7 +2,6 @@ package hello;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -13,14 +12,10 @@ import javax.net.ssl.SSLContext;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
-import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.exceptions.InvalidDataException;
-import org.java_websocket.exceptions.InvalidHandshakeException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ClientHandshake;
-import org.java_websocket.handshake.HandshakeBuilder;
-import org.java_websocket.handshake.Handshakedata;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.java_websocket.server.WebSocketServer;
 
@@ -37,7 +32,7 @@ final class HelloServer extends WebSocketServer {
       SSLContext tls, int port, ServerContext context, ConnectionLimit limit, Lingerer lingerer) {
     super(
         new InetSocketAddress(context.config().host(), port),
-        List.of(new HeaderDecodingDraft(context.config().maxMessageSize())));
+        List.of(new ServerDraft(context.config().maxMessageSize())));
     this.scheme = tls == null ? "ws" : "wss";
     this.context = context;
     setReuseAddr(true);
@@ -182,47 +177,5 @@ final class HelloServer extends WebSocketServer {
 
   private static Session session(WebSocket connection) {
     return connection.getAttachment();
-  }
-
-  /**
-   * RFC 6455 as the library speaks it, except that the names a client gives ({@code WhoAmI}, {@code
-   * userId}) are read as UTF-8, with replacement characters where they are not: the library reads
-   * every header as ASCII, which would turn each byte of a non-ASCII name into U+FFFD.
-   */
-  private static final class HeaderDecodingDraft extends Draft_6455 {
-    private static final List<String> NAME_HEADERS = List.of("WhoAmI", "userId");
-    private final int maxMessageSize;
-
-    HeaderDecodingDraft(int maxMessageSize) {
-      super(List.of(), maxMessageSize);
-      this.maxMessageSize = maxMessageSize;
-    }
-
-    @Override
-    public Handshakedata translateHandshake(ByteBuffer buffer) throws InvalidHandshakeException {
-      int start = buffer.position();
-      Handshakedata handshake = super.translateHandshake(buffer);
-      if (handshake instanceof HandshakeBuilder headers) {
-        ByteBuffer head = buffer.duplicate().position(start).limit(buffer.position());
-        for (String line : StandardCharsets.UTF_8.decode(head).toString().split("\r\n")) {
-          int colon = line.indexOf(':');
-          if (colon <= 0) {
-            continue;
-          }
-          String field = line.substring(0, colon).trim();
-          for (String name : NAME_HEADERS) {
-            if (field.equalsIgnoreCase(name)) {
-              headers.put(name, line.substring(colon + 1).trim());
-            }
-          }
-        }
-      }
-      return handshake;
-    }
-
-    @Override
-    public Draft copyInstance() {
-      return new HeaderDecodingDraft(maxMessageSize);
-    }
   }
 }

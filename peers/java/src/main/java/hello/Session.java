@@ -149,6 +149,9 @@ final class Session {
 
   /** Called when the library has closed the connection, whoever started it. */
   void closed(int code, String reason, boolean remote) {
+    if (remote && ServerDraft.clientCloseHadNoCode(connection)) {
+      code = CloseFrame.NOCODE;
+    }
     end(describeClose(code, reason, remote));
   }
 
@@ -291,8 +294,8 @@ final class Session {
       return "client vanished";
     }
     if (remote) {
-      // The client's Close ended the session: its code, 1005 (the library's NOCODE) when it had
-      // none (PROTOCOL.md section 7). A v1 DISCONNECT ends the session elsewhere, without a code.
+      // The client's Close ended the session: its code, 1005 when it had none (PROTOCOL.md
+      // section 7). A v1 DISCONNECT ends the session elsewhere, without a code.
       return "client closed code=" + code;
     }
     return switch (code) {
