@@ -12,6 +12,7 @@ import javax.net.ssl.SSLContext;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
+import org.java_websocket.enums.ReadyState;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
@@ -23,6 +24,9 @@ import org.java_websocket.server.WebSocketServer;
  * Serves the Hello WebSocket protocol on one port, plain or TLS; sessions live in {@link Session}.
  */
 final class HelloServer extends WebSocketServer {
+  /** When a refused handshake's answer, if still unwritten, is asked to be written again. */
+  private static final long[] ANSWER_AGAIN_AFTER_MILLIS = {50, 250, 1000};
+
   private final String scheme;
   private final ServerContext context;
   private final CompletableFuture<Void> started = new CompletableFuture<>();
@@ -66,17 +70,20 @@ final class HelloServer extends WebSocketServer {
     // Java-WebSocket answers every refused handshake "404 WebSocket Upgrade Failure": the one
     // beyond --max-connections too, which PROTOCOL.md would answer 503. The refused origin's 403
     // is written in its place by the socket (AcceptedSocket.refuse).
-    if (!path.equals(context.config().path())) {
-      throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "no WebSocket at this path");
-    }
     AcceptedSocket socket = ServerTransport.socketOf(connection);
-    String origin = request.hasFieldValue("Origin") ? request.getFieldValue("Origin") : null;
+    if (!path.equals(context.config().path())) {
+      throw refused(connection, CloseFrame.POLICY_VALIDATION, "no WebSocket at this path");
+    }
+    String origin =
+        request.hasFieldValue(ServerDraft.ORIGIN)
+            ? request.getFieldValue(ServerDraft.ORIGIN)
+            : null;
     if (!context.origins().allows(origin)) {
       refuseOrigin(connection, socket, origin);
-      throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "origin refused");
+      throw refused(connection, CloseFrame.POLICY_VALIDATION, "origin refused");
     }
     if (socket != null && socket.overLimit()) {
-      throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "at the connection limit");
+      throw refused(connection, CloseFrame.TRY_AGAIN_LATER, "at the connection limit");
     }
     ServerHandshakeBuilder response =
         super.onWebsocketHandshakeReceivedAsServer(connection, draft, request);
@@ -116,6 +123,33 @@ final class HelloServer extends WebSocketServer {
                           ((WebSocketImpl) connection)
                               .closeConnection(CloseFrame.NEVER_CONNECTED, "origin refused")));
     }
+  }
+
+  /**
+   * The exception that makes the library refuse a handshake, once the answer's delivery is made
+   * sure of. The library writes the answer from a worker thread and asks the selector thread to
+   * write it, but the selector thread can overwrite that demand: with a write of its own in flight
+   * (over TLS, right after the TLS handshake) it finds its queue empty, then sets the key back to
+   * reading only, after the worker added the answer. An open session recovers at its next frame; a
+   * refused handshake has none, and its client would wait for the handshake timeout. So the demand
+   * is made again a few times while the answer is still queued.
+   */
+  private InvalidDataException refused(WebSocket connection, int code, String why) {
+    WebSocketImpl impl = (WebSocketImpl) connection;
+    for (long delay : ANSWER_AGAIN_AFTER_MILLIS) {
+      context
+          .timers()
+          .schedule(
+              () -> {
+                if (impl.getReadyState() == ReadyState.NOT_YET_CONNECTED
+                    && !impl.outQueue.isEmpty()) {
+                  onWriteDemand(impl);
+                }
+              },
+              delay,
+              TimeUnit.MILLISECONDS);
+    }
+    return new InvalidDataException(code, why);
   }
 
   @Override

@@ -27,6 +27,7 @@ import org.java_websocket.handshake.Handshakedata;
  */
 final class ServerDraft extends Draft_6455 {
   private static final List<String> NAME_HEADERS = List.of("WhoAmI", "userId");
+  static final String ORIGIN = "Origin";
   private final int maxMessageSize;
   private final CloseCodeWatch closes = new CloseCodeWatch();
   private volatile boolean clientCloseHadNoCode;
@@ -49,17 +50,26 @@ final class ServerDraft extends Draft_6455 {
     Handshakedata handshake = super.translateHandshake(buffer);
     if (handshake instanceof HandshakeBuilder headers) {
       ByteBuffer head = buffer.duplicate().position(start).limit(buffer.position());
+      String origin = null;
       for (String line : StandardCharsets.UTF_8.decode(head).toString().split("\r\n")) {
         int colon = line.indexOf(':');
         if (colon <= 0) {
           continue;
         }
         String field = line.substring(0, colon).trim();
+        String value = line.substring(colon + 1).trim();
         for (String name : NAME_HEADERS) {
           if (field.equalsIgnoreCase(name)) {
-            headers.put(name, line.substring(colon + 1).trim());
+            headers.put(name, value);
           }
         }
+        if (field.equalsIgnoreCase(ORIGIN)) {
+          // Joined as the library joins a repeated header: two origins are no origin.
+          origin = origin == null ? value : origin + "; " + value;
+        }
+      }
+      if (origin != null) {
+        headers.put(ORIGIN, origin);
       }
     }
     return handshake;
