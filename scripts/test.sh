@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every test of the project, as CI runs it on a fresh machine: formatting, lints, the Rust test
 # suites (unit, real-socket integration, and the binaries as a user runs them), then the peers
-# (built, format-checked, their own unit tests), the robustness suite against all five servers at
-# its reduced scale, the interop matrix of all five implementations in both dialects, and the
-# docker images built and run with podman.
+# (built, format-checked, their own unit tests), the browser client's tests, the robustness suite
+# against all five servers at its reduced scale, the interop matrix of all five implementations
+# and the browser in both dialects, and the docker images built and run with podman.
 #
 #   scripts/test.sh              # everything (about 30 minutes on a fresh two-core machine)
 #   scripts/test.sh --rust-only  # only the Rust workspace
@@ -50,6 +50,13 @@ for peer in go python java node; do
     "peers/$peer/check-format"
     "peers/$peer/test"
 done
+
+step "web: the browser client's v1 codec (node:test), its format (prettier), and Chromium"
+# shellcheck source=lib/browser.sh
+source scripts/lib/browser.sh
+ensure_browser
+node --test web/test/v1.test.mjs
+(cd web/test && npm run --silent check-format)
 
 step "scripts/bench.py: ruff format --check"
 peers/python/.venv/bin/ruff format --check --quiet scripts/bench.py
