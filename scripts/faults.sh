@@ -185,7 +185,7 @@ install_toxiproxy() {
     local staging="$tools/.toxiproxy-install"
     rm -rf "$staging"
     mkdir -p "$staging"
-    GOBIN="$staging" GOFLAGS=-mod=mod go install "$toxiproxy_package@$toxiproxy_version"
+    GOBIN="$staging" go install "$toxiproxy_package@$toxiproxy_version"
     mv "$staging/server" "$toxiproxy"
     rm -rf "$staging"
     echo "    installed $toxiproxy ($toxiproxy_version)"
