@@ -2,8 +2,9 @@
 # Every test of the project, as CI runs it on a fresh machine: formatting, lints, the Rust test
 # suites (unit, real-socket integration, and the binaries as a user runs them), then the peers
 # (built, format-checked, their own unit tests), the browser client's tests, the robustness suite
-# against all five servers at its reduced scale, the interop matrix of all five implementations
-# and the browser in both dialects, and the docker images built and run with podman.
+# against all five servers at its reduced scale, faults on the wire through toxiproxy, the interop
+# matrix of all five implementations and the browser in both dialects, and the docker images
+# built and run with podman.
 #
 #   scripts/test.sh              # everything (about 30 minutes on a fresh two-core machine)
 #   scripts/test.sh --rust-only  # only the Rust workspace
@@ -63,6 +64,9 @@ peers/python/.venv/bin/ruff format --check --quiet scripts/bench.py
 
 step "robustness suite against every server, reduced scale (scripts/robustness.sh --ci)"
 scripts/robustness.sh --ci --no-build --impls rust,go,python,java,node
+
+step "faults on the wire: toxiproxy between hello-client and hello-server (scripts/faults.sh)"
+scripts/faults.sh --no-build
 
 step "interop self-test (the matrix must fail broken peers)"
 scripts/interop-selftest.sh
