@@ -73,7 +73,7 @@ open_idle_sessions() {
         echo "    client $i: $opened"
         if ! [[ "$opened" =~ ^opened\ ([0-9]+)/([0-9]+) ]] ||
             [[ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]]; then
-            echo "client $i could not open every session: $(grep -m3 '^error' "$dir/client-$i.err")" >&2
+            echo "client $i could not open every session ($opened); its errors follow its report in $dir/client-$i.err" >&2
             return 1
         fi
     done
