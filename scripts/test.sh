@@ -76,3 +76,7 @@ scripts/interop.sh --no-build
 
 step "docker images, built and run with podman (scripts/docker-smoke.sh)"
 bash scripts/docker-smoke.sh
+
+# The release binaries the docker step built: 1,000 sessions, SIGTERM, every one Close 1001.
+step "shutdown at scale, at CI's scale (scripts/shutdown-at-scale.sh --sessions 1000)"
+scripts/shutdown-at-scale.sh --sessions 1000 --clients 2 --no-build
