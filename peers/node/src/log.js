@@ -16,8 +16,8 @@ export function quoted(value) {
 /**
  * The name of a session (PROTOCOL.md sections 2, 2.1 and 12.2): its WhoAmI header, else its
  * userId header, else the `whoami` parameter of the handshake URL's query (for clients that
- * cannot set headers, such as browsers), else its id; trimmed, decoded as UTF-8 with replacement
- * characters, and cut to at most 128 bytes at a character boundary.
+ * cannot set headers, such as browsers), else its id; each decoded as UTF-8 with replacement
+ * characters and made an `untrustedText`, and one that is empty then passes to the next.
  *
  * @param {object} headers the request's headers, as Node's HTTP parser gives them
  * @param {string} id the session id
@@ -25,14 +25,46 @@ export function quoted(value) {
  */
 export function sessionName(headers, id, query = "") {
   for (const header of ["whoami", "userid"]) {
-    const name = decodeHeaderValue(headers[header]).trim();
-    if (name !== "") return cutToBytes(name, MAX_NAME_BYTES);
+    const name = untrustedText(decodeHeaderValue(headers[header]));
+    if (name !== "") return name;
   }
   // Decoded as a form value: percent escapes as UTF-8 (bytes that are not UTF-8 become U+FFFD),
   // `+` a space; the first of repeated parameters counts.
-  const name = (new URLSearchParams(query).get("whoami") ?? "").trim();
-  if (name !== "") return cutToBytes(name, MAX_NAME_BYTES);
+  const name = untrustedText(new URLSearchParams(query).get("whoami") ?? "");
+  if (name !== "") return name;
   return id;
+}
+
+/**
+ * A value from the network as it may be logged (PROTOCOL.md section 2.1): trimmed of white space,
+ * cut to at most 128 bytes of UTF-8 at a character boundary, then trimmed again at its end, where
+ * the cut may leave white space (127 bytes, a space, more).
+ */
+export function untrustedText(text) {
+  return trimEnd(cutToBytes(trimStart(trimEnd(text)), MAX_NAME_BYTES));
+}
+
+// White space as the reference server's Rust `trim` has it (`char::is_whitespace`): Unicode's
+// White_Space property. `String.prototype.trim` differs: it leaves U+0085 and strips U+FEFF.
+const WHITE_SPACE = /^\p{White_Space}$/u;
+
+export function isWhiteSpace(char) {
+  return WHITE_SPACE.test(char);
+}
+
+// A loop rather than one regex: a search for /\p{White_Space}+$/u takes time quadratic in a long
+// run of white space that something else ends. Every White_Space character is in the BMP, and
+// half a surrogate pair is not white space, so these look at UTF-16 code units.
+function trimStart(text) {
+  let start = 0;
+  while (start < text.length && isWhiteSpace(text[start])) start++;
+  return text.slice(start);
+}
+
+function trimEnd(text) {
+  let end = text.length;
+  while (end > 0 && isWhiteSpace(text[end - 1])) end--;
+  return text.slice(0, end);
 }
 
 // Node's HTTP parser hands header values over as Latin-1 strings, one character per byte; a

@@ -23,12 +23,11 @@ import {
   requestTarget,
 } from "./handshake.js";
 import {
-  MAX_NAME_BYTES,
-  cutToBytes,
   decodeHeaderValue,
   log,
   quoted,
   sessionName,
+  untrustedText,
 } from "./log.js";
 import { LANGUAGE_TAG } from "./messages.js";
 import { Session } from "./session.js";
@@ -228,7 +227,7 @@ async function run(config) {
     const origins = request.headersDistinct.origin?.map(decodeHeaderValue);
     if (!originPolicy.accepts(origins)) {
       // The first, as the reference server logs it (two are refused whatever they say).
-      const origin = cutToBytes(origins[0], MAX_NAME_BYTES);
+      const origin = untrustedText(origins[0]);
       const peer = formatAddress(socket.remoteAddress, socket.remotePort);
       log(`origin refused peer=${peer} origin=${quoted(origin)}`);
       return refuse(socket, "403 Forbidden");

@@ -2,7 +2,14 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_NAME_BYTES, cutToBytes, quoted, sessionName } from "../src/log.js";
+import {
+  MAX_NAME_BYTES,
+  cutToBytes,
+  isWhiteSpace,
+  quoted,
+  sessionName,
+  untrustedText,
+} from "../src/log.js";
 
 const ID = "1b4e28ba-2fa1-41d2-883f-0016d3cca427";
 
@@ -50,6 +57,47 @@ test("a long name is cut at a character boundary at or before 128 bytes", () => 
   const odd = sessionName({ whoami: asReceived(`x${"é".repeat(100)}`) }, ID);
   assert.equal(Buffer.byteLength(odd), 127);
   assert.equal(cutToBytes("x".repeat(300), MAX_NAME_BYTES).length, 128);
+});
+
+test("a cut that ends in white space is trimmed again", () => {
+  // Found by the reference's fuzz target untrusted_name: 127 bytes, a space, then more.
+  const cases = [
+    [`${"a".repeat(127)} b`, "a".repeat(127)],
+    [`${"a".repeat(122)}\u3000\u3000b`, "a".repeat(122)],
+  ];
+  for (const [raw, want] of cases) {
+    assert.equal(untrustedText(raw), want);
+    assert.equal(sessionName({ whoami: asReceived(raw) }, ID), want);
+    assert.equal(sessionName({ userid: asReceived(raw) }, ID), want);
+    const query = new URLSearchParams({ whoami: raw }).toString();
+    assert.equal(sessionName({}, ID, query), want);
+  }
+});
+
+test("white space is the set Rust's trim strips: Unicode's White_Space property", () => {
+  // Rust's char::is_whitespace, as rustc lists it.
+  const rust = new Set([0x20, 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f]);
+  [0x205f, 0x3000].forEach((c) => rust.add(c));
+  for (let c = 0x09; c <= 0x0d; c++) rust.add(c);
+  for (let c = 0x2000; c <= 0x200a; c++) rust.add(c);
+  const wrong = [];
+  for (let c = 0; c <= 0x10ffff; c++) {
+    if (c >= 0xd800 && c <= 0xdfff) continue; // no name decoded from UTF-8 has these
+    const char = String.fromCodePoint(c);
+    const padded = `${char}x${char}`;
+    const white = rust.has(c);
+    // Trimming is tried on the BMP, where every White_Space character is.
+    const trimmed = c <= 0xffff ? untrustedText(padded) : null;
+    if (
+      isWhiteSpace(char) !== white ||
+      (trimmed !== null && trimmed !== (white ? "x" : padded))
+    ) {
+      wrong.push(`U+${c.toString(16).toUpperCase().padStart(4, "0")}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+  // Where String.prototype.trim differs: it leaves U+0085 and strips U+FEFF.
+  assert.equal(untrustedText("\u0085x\ufeff"), "x\ufeff");
 });
 
 test("names are logged as JSON strings that cannot forge a field or a line", () => {

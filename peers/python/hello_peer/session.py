@@ -12,6 +12,15 @@ from websockets.frames import CloseCode
 # A name is cut to at most this many bytes of UTF-8 (PROTOCOL.md, section 2.1).
 MAX_NAME_BYTES = 128
 
+# The white space a name is trimmed of: the characters Rust's `str::trim` strips in the reference
+# server (`char::is_whitespace`, Unicode's White_Space property). `str.strip()` without an
+# argument would strip four more, U+001C to U+001F (`str.isspace` counts them).
+WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+
 
 class Dialect(StrEnum):
     JSON = "json"
@@ -66,8 +75,8 @@ def ending_of(closed: ConnectionClosed) -> Ending:
 def session_name(headers: Headers, target: str, session_id: str) -> str:
     """`WhoAmI`, else `userId`, else the first `whoami` query parameter of the request target
     (`/ws?whoami=alice`, for clients that cannot set headers, read as the reference server
-    reads it), else the session id; each trimmed and cut to 128 bytes of UTF-8 (PROTOCOL.md,
-    sections 2 and 2.1)."""
+    reads it), else the session id; each as `untrusted_text` has it (PROTOCOL.md, sections 2
+    and 2.1)."""
     for header in ("WhoAmI", "userId"):
         for value in headers.get_all(header):
             name = untrusted_text(header_text(value))
@@ -89,8 +98,10 @@ def query_values(target: str, key: str) -> list[str]:
 
 
 def untrusted_text(text: str) -> str:
-    """A value from the network as it may be logged: trimmed, cut to 128 bytes of UTF-8."""
-    return cut_to_bytes(text.strip(), MAX_NAME_BYTES)
+    """A value from the network as it may be logged: trimmed of white space, cut to 128 bytes of
+    UTF-8 at a character boundary, then trimmed again at its end, where the cut may have left
+    white space (127 bytes, a space, more)."""
+    return cut_to_bytes(text.strip(WHITE_SPACE), MAX_NAME_BYTES).rstrip(WHITE_SPACE)
 
 
 def header_text(value: str) -> str:

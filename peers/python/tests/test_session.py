@@ -1,13 +1,20 @@
 """Session names (PROTOCOL.md, section 2.1) and the v1 session's answers and PONG matching (12)."""
 
 import unittest
+from urllib.parse import quote
 
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 
 from hello_peer import v1
-from hello_peer.session import ending_of, quoted, session_name
+from hello_peer.session import (
+    WHITE_SPACE,
+    ending_of,
+    quoted,
+    session_name,
+    untrusted_text,
+)
 from hello_peer.v1_session import Timings, V1Session
 
 
@@ -50,6 +57,33 @@ class Names(unittest.TestCase):
         self.assertEqual(name, "é" * 64)
         name = session_name(Headers([("WhoAmI", latin1("a" + "é" * 100))]), "/ws", "id")
         self.assertEqual(len(name.encode()), 127)
+
+    def test_a_cut_that_ends_in_white_space_is_trimmed_again(self):
+        # Found by the reference's fuzz target untrusted_name: 127 bytes, a space, then more.
+        cases = {
+            "a" * 127 + " b": "a" * 127,
+            "a" * 122 + "\u3000\u3000b": "a" * 122,
+        }
+        for raw, want in cases.items():
+            with self.subTest(raw=raw):
+                self.assertEqual(untrusted_text(raw), want)
+                header = Headers([("WhoAmI", latin1(raw))])
+                self.assertEqual(session_name(header, "/ws", "id"), want)
+                query = "/ws?whoami=" + quote(raw)
+                self.assertEqual(session_name(Headers(), query, "id"), want)
+
+    def test_white_space_is_the_set_rust_trims(self):
+        # Rust's char::is_whitespace (Unicode's White_Space property), as rustc lists it.
+        rust = {0x20, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
+        rust |= set(range(0x09, 0x0E)) | set(range(0x2000, 0x200B))
+        self.assertEqual({ord(c) for c in WHITE_SPACE}, rust)
+        isspace = {c for c in range(0x110000) if chr(c).isspace()}
+        self.assertEqual(isspace - rust, set(range(0x1C, 0x20)))
+        self.assertEqual(rust - isspace, set())
+        for c in isspace:
+            with self.subTest(c=hex(c)):
+                trimmed = untrusted_text(f"{chr(c)}x{chr(c)}")
+                self.assertEqual(trimmed, "x" if c in rust else f"{chr(c)}x{chr(c)}")
 
     def test_bytes_that_are_not_utf8_are_replaced(self):
         self.assertEqual(

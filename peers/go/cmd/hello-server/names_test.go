@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestSessionNameFallsBackFromWhoAmIToUserIDToTheQueryToTheID(t *testing.T) {
@@ -72,6 +74,51 @@ func TestCleanNameCutsAtACharacterBoundary(t *testing.T) {
 	}
 	if got := cleanName("x\xffy"); got != "x\uFFFDy" {
 		t.Fatalf("got %q, want the invalid byte replaced", got)
+	}
+}
+
+// Found by the reference's fuzz target untrusted_name: a cut at 128 bytes can
+// leave white space at the end of the name, which is trimmed too.
+func TestACutThatEndsInWhiteSpaceIsTrimmedAgain(t *testing.T) {
+	cases := map[string]string{
+		strings.Repeat("a", 127) + " b":            strings.Repeat("a", 127),
+		strings.Repeat("a", 122) + "\u3000\u3000b": strings.Repeat("a", 122),
+	}
+	for raw, want := range cases {
+		if got := cleanName(raw); got != want {
+			t.Errorf("cleanName(%q) = %q, want %q", raw, got, want)
+		}
+		header := http.Header{"Whoami": {raw}}
+		if got := sessionName(header, nil, "the-id"); got != want {
+			t.Errorf("sessionName(WhoAmI: %q) = %q, want %q", raw, got, want)
+		}
+		query := url.Values{"whoami": {raw}}
+		if got := sessionName(http.Header{}, query, "the-id"); got != want {
+			t.Errorf("sessionName(?whoami=%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+// The white space trimmed is the set Rust's str::trim strips (char::is_whitespace,
+// Unicode's White_Space property), listed here from the reference's toolchain.
+func TestWhiteSpaceIsRustsSet(t *testing.T) {
+	rust := map[rune]bool{0x85: true, 0xA0: true, 0x1680: true, 0x2028: true, 0x2029: true,
+		0x202F: true, 0x205F: true, 0x3000: true, ' ': true}
+	for r := rune(0x09); r <= 0x0D; r++ {
+		rust[r] = true
+	}
+	for r := rune(0x2000); r <= 0x200A; r++ {
+		rust[r] = true
+	}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		padded := "x" + string(r) + "x" + string(r)
+		trimmed := cleanName(padded) != padded
+		if trimmed != rust[r] || unicode.IsSpace(r) != rust[r] {
+			t.Errorf("U+%04X: trimmed %v, White_Space %v", r, trimmed, rust[r])
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -141,8 +142,8 @@ func (s *server) shutdown() {
 // sessionName is what a session is logged as (PROTOCOL.md, sections 2 and
 // 2.1): the WhoAmI header, else userId, else the whoami query parameter of
 // the handshake's URL (for browsers, which cannot set headers), else the
-// session id; trimmed, made valid UTF-8 and cut to at most 128 bytes at a
-// character boundary. A value that is empty after trimming counts as absent.
+// session id; each candidate goes through cleanName, and one that is empty
+// after it counts as absent.
 func sessionName(header http.Header, query url.Values, id string) string {
 	for _, candidate := range []string{header.Get("WhoAmI"), header.Get("userId"), query.Get("whoami")} {
 		if name := cleanName(candidate); name != "" {
@@ -152,6 +153,11 @@ func sessionName(header http.Header, query url.Values, id string) string {
 	return id
 }
 
+// cleanName is a value from the network as it may be logged (PROTOCOL.md,
+// section 2.1): made valid UTF-8, trimmed of white space, cut to at most 128
+// bytes at a character boundary, then trimmed again at its end, since the cut
+// may leave white space there (127 bytes, a space, more). White space is
+// unicode.IsSpace, Unicode's White_Space property: the set Rust's trim strips.
 func cleanName(raw string) string {
 	name := strings.TrimSpace(strings.ToValidUTF8(raw, string(utf8.RuneError)))
 	if len(name) <= maxNameBytes {
@@ -161,7 +167,7 @@ func cleanName(raw string) string {
 	for !utf8.RuneStart(name[cut]) {
 		cut--
 	}
-	return name[:cut]
+	return strings.TrimRightFunc(name[:cut], unicode.IsSpace)
 }
 
 // quoted writes a value that came from the network as a JSON string, so that

@@ -108,8 +108,7 @@ final class HelloServer extends WebSocketServer {
   private void refuseOrigin(WebSocket connection, AcceptedSocket socket, String origin) {
     Log.out(
         "origin refused peer=%s origin=%s",
-        Session.address((WebSocketImpl) connection),
-        Log.quoted(SessionName.cut(origin, SessionName.MAX_BYTES)));
+        Session.address((WebSocketImpl) connection), Log.quoted(SessionName.untrusted(origin)));
     if (socket != null) {
       socket.refuse(
           403,

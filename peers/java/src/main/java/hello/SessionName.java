@@ -16,17 +16,60 @@ final class SessionName {
   private SessionName() {}
 
   /**
-   * WhoAmI, else userId, else the whoami query parameter, else the session id; trimmed, and cut to
-   * at most 128 bytes of UTF-8 at a character boundary. Missing values are null or empty.
+   * WhoAmI, else userId, else the whoami query parameter, else the session id; each as {@link
+   * #untrusted} has it, and one that is empty then passes to the next. Missing values are null or
+   * empty.
    */
   static String of(String whoAmI, String userId, String whoamiQuery, String sessionId) {
     for (String candidate : new String[] {whoAmI, userId, whoamiQuery}) {
-      String name = candidate == null ? "" : candidate.strip();
+      String name = untrusted(candidate);
       if (!name.isEmpty()) {
-        return cut(name, MAX_BYTES);
+        return name;
       }
     }
     return sessionId;
+  }
+
+  /**
+   * A value from the network as it may be logged (PROTOCOL.md section 2.1): trimmed of white space,
+   * cut to at most 128 bytes of UTF-8 at a character boundary, then trimmed again at its end, where
+   * the cut may leave white space (127 bytes, a space, more). Null is empty.
+   */
+  static String untrusted(String text) {
+    if (text == null) {
+      return "";
+    }
+    return trimEnd(cut(trimStart(trimEnd(text)), MAX_BYTES));
+  }
+
+  /**
+   * White space as the reference server's Rust {@code trim} has it ({@code char::is_whitespace},
+   * Unicode's White_Space property): the space separators (Zs, Zl, Zp), U+0009 to U+000D and
+   * U+0085. Java's {@code String.strip} goes by {@code Character.isWhitespace}, which leaves out
+   * the no-break spaces (U+00A0, U+2007, U+202F) and U+0085 and counts U+001C to U+001F.
+   */
+  static boolean isWhiteSpace(int codePoint) {
+    return Character.isSpaceChar(codePoint)
+        || (codePoint >= 0x09 && codePoint <= 0x0D)
+        || codePoint == 0x85;
+  }
+
+  // Every White_Space character is in the BMP, and half a surrogate pair is not white space, so
+  // these look at chars.
+  private static String trimStart(String text) {
+    int start = 0;
+    while (start < text.length() && isWhiteSpace(text.charAt(start))) {
+      start++;
+    }
+    return text.substring(start);
+  }
+
+  private static String trimEnd(String text) {
+    int end = text.length();
+    while (end > 0 && isWhiteSpace(text.charAt(end - 1))) {
+      end--;
+    }
+    return text.substring(0, end);
   }
 
   /**

@@ -3,6 +3,16 @@ package hello;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** Names (PROTOCOL.md sections 2 and 2.1), the whoami query parameter among them. */
@@ -41,6 +51,48 @@ class SessionNameTest {
         "q name", SessionName.of(null, "", SessionName.whoamiQuery("/ws?whoami=+q+name+"), ID));
     assertEquals(ID, SessionName.of(null, null, null, ID));
     assertEquals(ID, SessionName.of("", "", SessionName.whoamiQuery("/ws?whoami=++%20"), ID));
+  }
+
+  /** Found by the reference's fuzz target untrusted_name: 127 bytes, a space, then more. */
+  @Test
+  void aCutThatEndsInWhiteSpaceIsTrimmedAgain() {
+    Map<String, String> cases =
+        Map.of(
+            "a".repeat(127) + " b", "a".repeat(127),
+            "a".repeat(122) + "\u3000\u3000b", "a".repeat(122));
+    cases.forEach(
+        (raw, want) -> {
+          assertEquals(want, SessionName.untrusted(raw));
+          assertEquals(want, SessionName.of(raw, null, null, ID), "WhoAmI");
+          assertEquals(want, SessionName.of(null, raw, null, ID), "userId");
+          String query = "/ws?whoami=" + URLEncoder.encode(raw, StandardCharsets.UTF_8);
+          assertEquals(want, SessionName.of(null, null, SessionName.whoamiQuery(query), ID));
+        });
+  }
+
+  /** Rust's char::is_whitespace (Unicode's White_Space property), as rustc lists it. */
+  @Test
+  void whiteSpaceIsTheSetRustTrims() {
+    Set<Integer> rust =
+        new HashSet<>(List.of(0x20, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000));
+    IntStream.rangeClosed(0x09, 0x0D).forEach(rust::add);
+    IntStream.rangeClosed(0x2000, 0x200A).forEach(rust::add);
+    Matcher property = Pattern.compile("\\p{IsWhite_Space}").matcher("");
+    List<String> wrong = new ArrayList<>();
+    for (int c = 0; c <= Character.MAX_CODE_POINT; c++) {
+      String ch = Character.toString(c);
+      boolean white = rust.contains(c);
+      // Trimming is tried on the BMP, where every White_Space character is, less the surrogates,
+      // which no name decoded from UTF-8 has.
+      boolean tried = c <= 0xFFFF && Character.getType(c) != Character.SURROGATE;
+      String padded = ch + "x" + ch;
+      if (SessionName.isWhiteSpace(c) != white
+          || property.reset(ch).matches() != white
+          || tried && !SessionName.untrusted(padded).equals(white ? "x" : padded)) {
+        wrong.add(String.format("U+%04X", c));
+      }
+    }
+    assertEquals(List.of(), wrong);
   }
 
   @Test
