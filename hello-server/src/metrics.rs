@@ -5,8 +5,8 @@
 //! The counts live in atomics that [`prometheus_client`] (the Prometheus project's Rust client)
 //! renders in the Prometheus text exposition format; nothing here writes that text by hand.
 //!
-//! Every label takes its values from a closed set, one enum per label ([`SessionEnd`],
-//! [`Received`], [`Sent`], [`Malformed`], [`Refusal`], [`HandshakeFailure`]), never from the
+//! Every label takes its values from a closed set, one enum per label (`SessionEnd`,
+//! `Received`, `Sent`, `Malformed`, `Refusal`, `HandshakeFailure`), never from the
 //! network: a client cannot make the server grow a series. Every value of every label exists
 //! from the start (at 0), so a scrape always shows the whole set and a rate over a series that
 //! appears late never misses its first increments.
