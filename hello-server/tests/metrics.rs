@@ -188,9 +188,9 @@ async fn a_fresh_server_shows_every_series_at_zero_in_prometheus_text() {
     server.shutdown().await;
 }
 
-/// One JSON session scripted as the brief says (3 Echo requests, a malformed message, a Kiss
-/// answer, Close 1000), with a v1 session beside it, the other ways a session ends with
-/// malformed input, and the refused and failed handshakes.
+/// One JSON session scripted (3 Echo requests, a malformed message, a Kiss answer, Close 1000),
+/// with a v1 session beside it, the other ways a session ends with malformed input, the refused
+/// and failed handshakes, and a plain HTTP request.
 #[tokio::test]
 async fn a_scripted_run_is_counted_exactly() {
     let server = TestServer::start(ServerConfig {
@@ -340,6 +340,22 @@ async fn a_scripted_run_is_counted_exactly() {
         .unwrap();
     assert_dropped(keyless).await;
     assert_dropped(TcpStream::connect(server.addr).await.unwrap()).await;
+
+    // A plain HTTP request (the page, or a scrape) is no handshake: it moves no count.
+    let mut page = TcpStream::connect(server.addr).await.unwrap();
+    page.write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    timeout(WAIT, page.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
 
     assert_scrape(
         metrics,
