@@ -6,6 +6,7 @@
 //! - `session`: one connection, from the handshake to the close: Echo, Kiss, Ping and eviction.
 //! - [`registry`]: the sessions held right now and why each one ended.
 //! - `page`: the plain HTTP side: the browser client's page (`web/`) at `/`.
+//! - [`metrics`]: what the server counts, rendered for Prometheus ([`ServerMetrics`]).
 //! - `shared`: what every connection task shares.
 //!
 //! Endpoints, the accept loop, the handshake headers and the host's facts live in `hello-net`;
@@ -23,6 +24,7 @@
 //! ```
 
 pub mod config;
+pub mod metrics;
 mod page;
 pub mod registry;
 pub mod server;
@@ -31,5 +33,6 @@ mod shared;
 
 pub use config::{ConfigError, Dialects, ServerConfig};
 pub use hello_net::Endpoint;
+pub use metrics::ServerMetrics;
 pub use registry::{EndReason, SessionInfo, SessionRegistry, Transport};
 pub use server::{RunningServer, Server};

@@ -12,6 +12,8 @@ use uuid::Uuid;
 
 pub use hello_net::Transport;
 
+use crate::metrics::ServerMetrics;
+
 /// What the server knows of one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
@@ -73,9 +75,21 @@ pub struct SessionRegistry {
     sessions: Arc<Mutex<HashMap<Uuid, SessionInfo>>>,
     /// Bumped on every change, so that observers can await one instead of polling.
     changes: Arc<watch::Sender<u64>>,
+    /// Where sessions opening and ending are counted: the registry is the one place every
+    /// session passes through both ways, a panicking one included.
+    metrics: ServerMetrics,
 }
 
 impl SessionRegistry {
+    /// An empty registry that counts its sessions into `metrics`.
+    pub(crate) fn with_metrics(metrics: ServerMetrics) -> SessionRegistry {
+        SessionRegistry {
+            sessions: Arc::default(),
+            changes: Arc::default(),
+            metrics,
+        }
+    }
+
     /// Adds a session. It stays until the returned guard is dropped, so a connection task that
     /// ends in any way, a panic included, leaves no session behind.
     pub fn insert(&self, info: SessionInfo) -> SessionGuard {
@@ -94,6 +108,7 @@ impl SessionRegistry {
                 "session+"
             ),
         }
+        self.metrics.session_opened();
         self.lock().insert(id, info);
         self.changed();
         SessionGuard {
@@ -240,6 +255,9 @@ impl SessionGuard {
             }
             _ => tracing::info!(%id, %name, reason = %reason, %dialect, "session-"),
         }
+        // Counted before the change is announced, so that whoever awaits the session's end
+        // finds it counted.
+        self.registry.metrics.session_ended(&reason);
         self.registry.lock().remove(&self.id);
         self.registry.changed();
         self.reason = Some(reason);

@@ -15,12 +15,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{ConfigError, ServerConfig};
+use crate::metrics::ServerMetrics;
 use crate::registry::SessionRegistry;
 use crate::session::serve_connection;
 use crate::shared::Shared;
 
-/// A Hello WebSocket server: build it, keep a [`SessionRegistry`] handle if you want to look
-/// inside, then [`Server::run`] it on a bound listener.
+/// A Hello WebSocket server: build it, keep a [`SessionRegistry`] or [`ServerMetrics`] handle if
+/// you want to look inside, then [`Server::run`] it on a bound listener.
 pub struct Server {
     shared: Arc<Shared>,
 }
@@ -39,10 +40,12 @@ impl Server {
             .max_message_size(Some(config.max_message_size))
             .max_frame_size(Some(config.max_message_size));
         let kiss_request = host_kiss_request();
+        let metrics = ServerMetrics::new();
         Ok(Server {
             shared: Arc::new(Shared {
                 websocket_config,
-                registry: SessionRegistry::default(),
+                registry: SessionRegistry::with_metrics(metrics.clone()),
+                metrics,
                 kiss_request: encode(&kiss_request).into(),
                 v1_kiss_request: v1::encode(&v1::Message::from(&kiss_request)),
                 shutdown: CancellationToken::new(),
@@ -54,6 +57,12 @@ impl Server {
     /// The sessions this server holds.
     pub fn registry(&self) -> SessionRegistry {
         self.shared.registry.clone()
+    }
+
+    /// What this server counts, for `GET /metrics`: a handle that stays valid while and after it
+    /// serves.
+    pub fn metrics(&self) -> ServerMetrics {
+        self.shared.metrics.clone()
     }
 
     /// Serves plain `ws://` on `listener` until `shutdown` completes; see [`Server::serve`].
@@ -68,11 +77,13 @@ impl Server {
             .first()
             .and_then(|endpoint| endpoint.local_addr().ok());
         let registry = self.registry();
+        let metrics = self.metrics();
         let stop = CancellationToken::new();
         let task = tokio::spawn(self.serve(endpoints, stop.clone().cancelled_owned()));
         RunningServer {
             addr,
             registry,
+            metrics,
             stop,
             task,
         }
@@ -158,6 +169,7 @@ impl Serve for Sessions {
 pub struct RunningServer {
     addr: Option<SocketAddr>,
     registry: SessionRegistry,
+    metrics: ServerMetrics,
     stop: CancellationToken,
     task: JoinHandle<()>,
 }
@@ -174,6 +186,11 @@ impl RunningServer {
     /// The sessions it holds.
     pub fn registry(&self) -> &SessionRegistry {
         &self.registry
+    }
+
+    /// What it counts.
+    pub fn metrics(&self) -> &ServerMetrics {
+        &self.metrics
     }
 
     /// Starts the graceful shutdown of [`Server::serve`], without waiting for it.

@@ -8,6 +8,10 @@
 //! reading), the loop reads nothing more from that client, so it cannot make the server hold more
 //! than a batch of answers for it; the timers keep running and evict it once its Pongs stop.
 //! Nothing is handed to another task, so serving a message wakes no other thread.
+//!
+//! What comes and goes is counted here too ([`crate::metrics`]): handshakes refused or failed,
+//! each message received or refused by its kind, each message sent when the socket's buffer
+//! takes it.
 
 use std::net::SocketAddr;
 use std::pin::pin;
@@ -27,7 +31,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{
+    ErrorResponse as Refused, Request, Response,
+};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -35,10 +41,11 @@ use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes
 use uuid::Uuid;
 
 use crate::config::Dialects;
+use crate::metrics::{HandshakeFailure, Malformed, Received, Refusal, Sent, ServerMetrics};
 use crate::page::{PageSite, serve_http};
 use crate::registry::{EndReason, SessionGuard, SessionInfo};
 use crate::shared::Shared;
-use v1::{V1Answer, V1Due, V1Session};
+use v1::{V1Answer, V1Due, V1Input, V1Session};
 
 mod v1;
 
@@ -63,18 +70,17 @@ pub(crate) async fn serve_connection<S: AcceptedStream>(
     } = accepted;
     let id = Uuid::new_v4();
     let mut who_am_i = None;
+    let mut refused = false;
     let at_capacity = permit.is_none();
     let path = shared.config.path.as_str();
+    let metrics = &shared.metrics;
     // The callback's signature is tungstenite's; its large error type is not ours to box.
     #[allow(clippy::result_large_err)]
     let callback = |request: &Request, mut response: Response| {
-        handshake::require_path(request, path)?;
-        handshake::require_origin(request, &origin_policy, peer)?;
-        if at_capacity {
-            return Err(handshake::refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the server is at its connection limit",
-            ));
+        if let Err((refusal, answer)) = admit(request, path, &origin_policy, peer, at_capacity) {
+            metrics.handshake_refused(refusal);
+            refused = true;
+            return Err(answer);
         }
         who_am_i = handshake::client_name(request);
         handshake::add_server_headers(&mut response, id);
@@ -84,8 +90,10 @@ pub(crate) async fn serve_connection<S: AcceptedStream>(
     // the head's size bound keep the handshake bounded. A request that is no WebSocket
     // handshake is plain HTTP: the browser client's page, under the same deadline.
     let mut stream = WholeHead::new(stream);
-    let Some(head) = by_deadline(deadline, peer, stream.head()).await else {
-        return;
+    // A head that never came whole (a slowloris) is a handshake that timed out.
+    let head = match by_deadline(deadline, peer, stream.head()).await {
+        Ok(head) => head,
+        Err(failure) => return metrics.handshake_failed(failure),
     };
     if !handshake::asks_for_websocket(head) {
         let site = PageSite {
@@ -105,8 +113,15 @@ pub(crate) async fn serve_connection<S: AcceptedStream>(
         callback,
         Some(shared.websocket_config),
     );
-    let Some(ws) = by_deadline(deadline, peer, handshake).await else {
-        return;
+    let ws = match by_deadline(deadline, peer, handshake).await {
+        Ok(ws) => ws,
+        Err(failure) => {
+            // A refusal was counted as one; what failed after it is part of it.
+            if !refused {
+                metrics.handshake_failed(failure);
+            }
+            return;
+        }
     };
     let name = who_am_i.unwrap_or_else(|| id.to_string());
     let guard = shared.registry.insert(SessionInfo {
@@ -125,24 +140,50 @@ pub(crate) async fn serve_connection<S: AcceptedStream>(
     drop(permit);
 }
 
-/// A step of the handshake, by the connection's deadline: what it gave, or `None` (logged) when
-/// it failed or timed out.
+/// A step of the handshake, by the connection's deadline: what it gave, or how it failed
+/// (logged).
 async fn by_deadline<T, E: std::fmt::Display>(
     deadline: Instant,
     peer: SocketAddr,
     step: impl Future<Output = Result<T, E>>,
-) -> Option<T> {
+) -> Result<T, HandshakeFailure> {
     match timeout_at(deadline, step).await {
-        Ok(Ok(value)) => Some(value),
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => {
             tracing::info!(%peer, %error, "WebSocket handshake refused or failed");
-            None
+            Err(HandshakeFailure::Error)
         }
         Err(_) => {
             tracing::info!(%peer, "WebSocket handshake timed out");
-            None
+            Err(HandshakeFailure::Timeout)
         }
     }
+}
+
+/// Whether a handshake may go on, in PROTOCOL.md's order of refusals (section 2.2): the path
+/// (404), the origin (403), the connection limit (503); if not, which refusal and its answer.
+// The error type is tungstenite's, for its callback; it is not ours to box.
+#[allow(clippy::result_large_err)]
+fn admit(
+    request: &Request,
+    path: &str,
+    origin_policy: &OriginPolicy,
+    peer: SocketAddr,
+    at_capacity: bool,
+) -> Result<(), (Refusal, Refused)> {
+    handshake::require_path(request, path).map_err(|answer| (Refusal::NotFound, answer))?;
+    handshake::require_origin(request, origin_policy, peer)
+        .map_err(|answer| (Refusal::Forbidden, answer))?;
+    if at_capacity {
+        return Err((
+            Refusal::Unavailable,
+            handshake::refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is at its connection limit",
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// How the session loop ended, and what to tell the client.
@@ -214,9 +255,9 @@ struct SessionLoop<'a, S> {
     /// Messages are buffered that a flush has not yet written out.
     unflushed: bool,
     /// An answer the buffer could not take (a flush it had to start, for a Pong, found the client
-    /// not reading); it goes out first once the buffer is written out, and until then no input is
-    /// read, so no answer is ever dropped.
-    held: Option<Message>,
+    /// not reading), with its kind; it goes out first once the buffer is written out, and until
+    /// then no input is read, so no answer is ever dropped.
+    held: Option<(Message, Sent)>,
     /// The v1 session's state, once the session is v1; its timers replace the JSON ones.
     v1: Option<V1Session>,
     shared: &'a Shared,
@@ -285,7 +326,8 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
                     pong_deadline = Some(tick + config.pong_timeout);
                     // A client that is not reading has its Ping skipped, and the deadline runs
                     // on as it would for a Ping it never read.
-                    self.send(Message::Ping(Bytes::new())).map(|_| ())
+                    self.send(Message::Ping(Bytes::new()), Sent::Ping)
+                        .map(|_| ())
                 }
                 Event::KissDue => {
                     // A session that has said nothing by its first Kiss is a JSON session.
@@ -293,7 +335,7 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
                         self.fix_dialect(Dialect::Json, &mut pong_deadline);
                     }
                     let kiss = Message::Text(self.shared.kiss_request.clone());
-                    self.send(kiss).map(|refused| {
+                    self.send(kiss, Sent::KissRequest).map(|refused| {
                         if refused.is_some() {
                             tracing::debug!(id = %self.id, "the client is not reading; Kiss skipped");
                         }
@@ -306,18 +348,18 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
                 Event::Flushed(Ok(())) => {
                     self.unflushed = false;
                     match self.held.take() {
-                        Some(answer) => self.hold_unless_sent(answer),
+                        Some((answer, kind)) => self.hold_unless_sent(answer, kind),
                         None => Ok(()),
                     }
                 }
-                Event::Flushed(Err(error)) => return exit_for(error),
+                Event::Flushed(Err(error)) => return exit_for(error, &self.shared.metrics),
                 Event::Input(message) => match self.take_batch(message, &mut pong_deadline) {
                     Ok(()) => Ok(()),
                     Err(exit) => return exit,
                 },
             };
             if let Err(error) = outcome {
-                return exit_for(error);
+                return exit_for(error, &self.shared.metrics);
             }
         }
     }
@@ -330,6 +372,8 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
         pong_deadline: &mut Option<Instant>,
     ) -> Result<(), LoopExit> {
         let batch_len = self.shared.config.batch_len;
+        let shared = self.shared;
+        let metrics = &shared.metrics;
         let mut next = Some(first);
         let mut taken = 0;
         while let Some(message) = next.take() {
@@ -339,11 +383,17 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
                 }
                 Some(Ok(Message::Binary(bytes))) => self.take_data(&bytes, false, pong_deadline)?,
                 Some(Ok(Message::Pong(_))) => {
+                    metrics.received(Received::Pong);
                     *pong_deadline = None;
                     self.shared.registry.record_pong(&self.id);
                 }
-                Some(Ok(Message::Ping(_) | Message::Frame(_))) => {
+                Some(Ok(Message::Ping(_))) => {
+                    metrics.received(Received::Ping);
                     // tungstenite queued the Pong; the next flush writes it out.
+                    self.unflushed = true;
+                }
+                Some(Ok(Message::Frame(_))) => {
+                    // Raw frames are never read; keep the loop going as for a Ping.
                     self.unflushed = true;
                 }
                 Some(Ok(Message::Close(frame))) => {
@@ -351,7 +401,7 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
                     let code = frame.map_or(CloseCode::Status, |frame| frame.code);
                     return Err(LoopExit::ClientClosed(code.into()));
                 }
-                Some(Err(error)) => return Err(exit_for(error)),
+                Some(Err(error)) => return Err(exit_for(error, metrics)),
                 None => return Err(LoopExit::Vanished),
             }
             taken += 1;
@@ -400,14 +450,21 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
     /// Answers one message of a v1 session (PROTOCOL.md, section 12).
     fn answer_v1(&mut self, bytes: &[u8], is_text: bool) -> Result<(), LoopExit> {
         let v1 = self.v1.as_mut().expect("a v1 session has its state");
-        let answer = if is_text {
+        let (input, answer) = if is_text {
             V1Session::text()
         } else {
             v1.answer(bytes, Instant::now())
         };
-        let reply = match answer {
-            V1Answer::Send(frame) => frame,
+        let shared = self.shared;
+        let metrics = &shared.metrics;
+        match input {
+            V1Input::Message(kind) => metrics.received(kind),
+            V1Input::Refused(kind) => metrics.malformed(kind),
+        }
+        let (reply, kind) = match answer {
+            V1Answer::Send(frame, kind) => (frame, kind),
             V1Answer::Kiss(kiss) => {
+                metrics.kiss_answered();
                 self.shared.registry.record_kiss(&self.id, kiss);
                 return Ok(());
             }
@@ -419,8 +476,8 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
             V1Answer::Fail { error, what } => {
                 tracing::debug!(id = %self.id, %what, "malformed v1 frame");
                 // The answers already made go out first, then the ERROR, then the Close.
-                self.hold_unless_sent(Message::Binary(error.into()))
-                    .map_err(exit_for)?;
+                self.hold_unless_sent(Message::Binary(error.into()), Sent::V1Error)
+                    .map_err(|error| exit_for(error, metrics))?;
                 return Err(LoopExit::ServerCloses(
                     EndReason::Error(what),
                     CloseCode::Protocol,
@@ -436,8 +493,8 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
                 ));
             }
         };
-        self.hold_unless_sent(Message::Binary(reply.into()))
-            .map_err(exit_for)
+        self.hold_unless_sent(Message::Binary(reply.into()), kind)
+            .map_err(|error| exit_for(error, metrics))
     }
 
     /// Fires the v1 timers that are due: PING, TIME_NOTIFICATION, KISS_REQUEST, or eviction.
@@ -451,13 +508,13 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
                 defaults::PONG_TIMEOUT_REASON,
             )),
             V1Due::Send(frames) => {
-                for frame in frames {
-                    match self.send(Message::Binary(frame.into())) {
+                for (frame, kind) in frames {
+                    match self.send(Message::Binary(frame.into()), kind) {
                         Ok(None) => {}
                         Ok(Some(_)) => {
                             tracing::debug!(id = %self.id, "the client is not reading; v1 timer frame skipped");
                         }
-                        Err(error) => return Err(exit_for(error)),
+                        Err(error) => return Err(exit_for(error, &self.shared.metrics)),
                     }
                 }
                 Ok(())
@@ -468,41 +525,51 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
     /// Answers one message from the client: an Echo response, nothing for a Kiss response, an
     /// Error response for anything else.
     fn answer(&mut self, bytes: &[u8]) -> Result<(), LoopExit> {
-        let reply = match decode_client_message(bytes) {
+        let shared = self.shared;
+        let metrics = &shared.metrics;
+        let (reply, kind) = match decode_client_message(bytes) {
             Ok(ClientMessage::Echo(request)) => {
-                encode_echo_answer(&request, Uuid::new_v4(), defaults::LANGUAGE_TAG)
+                metrics.received(Received::EchoRequest);
+                let reply = encode_echo_answer(&request, Uuid::new_v4(), defaults::LANGUAGE_TAG);
+                (reply, Sent::EchoResponse)
             }
             Ok(ClientMessage::Kiss(kiss)) => {
+                metrics.received(Received::KissResponse);
+                metrics.kiss_answered();
                 self.shared.registry.record_kiss(&self.id, kiss);
                 return Ok(());
             }
             Err(error) => {
+                metrics.malformed(Malformed::of_json(&error));
                 tracing::debug!(id = %self.id, %error, "malformed input");
-                encode(&ErrorResponse::bad_request(error.to_string()))
+                let reply = encode(&ErrorResponse::bad_request(error.to_string()));
+                (reply, Sent::ErrorResponse)
             }
         };
-        self.hold_unless_sent(Message::Text(reply.into()))
-            .map_err(exit_for)
+        self.hold_unless_sent(Message::Text(reply.into()), kind)
+            .map_err(|error| exit_for(error, metrics))
     }
 
     /// Sends an answer, or holds it until the buffer has been written out.
-    fn hold_unless_sent(&mut self, answer: Message) -> Result<(), WsError> {
-        if let Some(refused) = self.send(answer)? {
-            self.held = Some(refused);
+    fn hold_unless_sent(&mut self, answer: Message, kind: Sent) -> Result<(), WsError> {
+        if let Some(refused) = self.send(answer, kind)? {
+            self.held = Some((refused, kind));
             self.unflushed = true;
         }
         Ok(())
     }
 
-    /// Puts `message` into the WebSocket's buffer if it can take it now, or gives it back when
-    /// the buffer is still waiting to be written out to a client that is not reading.
-    fn send(&mut self, message: Message) -> Result<Option<Message>, WsError> {
+    /// Puts `message` into the WebSocket's buffer if it can take it now, counting it as sent, or
+    /// gives it back when the buffer is still waiting to be written out to a client that is not
+    /// reading.
+    fn send(&mut self, message: Message, kind: Sent) -> Result<Option<Message>, WsError> {
         let ws = &mut self.ws;
         match poll_fn(|cx| ws.poll_ready_unpin(cx)).now_or_never() {
             None => Ok(Some(message)),
             Some(Err(error)) => Err(error),
             Some(Ok(())) => {
                 self.ws.start_send_unpin(message)?;
+                self.shared.metrics.sent(kind);
                 self.unflushed = true;
                 Ok(None)
             }
@@ -531,10 +598,11 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
     /// client's Close or the end of its stream: `true` then, `false` when the connection failed
     /// or the client sent more than `linger_bytes`.
     async fn finish(&mut self, frame: Option<CloseFrame>, linger_bytes: usize) -> bool {
-        if let Some(answer) = self.held.take()
-            && self.ws.feed(answer).await.is_err()
-        {
-            return false;
+        if let Some((answer, kind)) = self.held.take() {
+            if self.ws.feed(answer).await.is_err() {
+                return false;
+            }
+            self.shared.metrics.sent(kind);
         }
         let written = match frame {
             Some(frame) => self.ws.close(Some(frame)).await,
@@ -575,25 +643,35 @@ impl<S: AcceptedStream> SessionLoop<'_, S> {
     }
 }
 
-/// What a read error means for the session (PROTOCOL.md, section 6).
-fn exit_for(error: WsError) -> LoopExit {
+/// What a read error means for the session (PROTOCOL.md, section 6); the malformed input among
+/// them is counted.
+fn exit_for(error: WsError, metrics: &ServerMetrics) -> LoopExit {
     match error {
         error if is_disconnect(&error) => LoopExit::Vanished,
-        WsError::Utf8(_) => LoopExit::ServerCloses(
-            EndReason::Error("text message was not valid UTF-8".into()),
-            CloseCode::Invalid,
-            "text message was not valid UTF-8",
-        ),
-        WsError::Capacity(capacity) => LoopExit::ServerCloses(
-            EndReason::Error(capacity.to_string()),
-            CloseCode::Size,
-            "message too big",
-        ),
-        WsError::Protocol(violation) => LoopExit::ServerCloses(
-            EndReason::Error(format!("protocol violation: {violation}")),
-            CloseCode::Protocol,
-            "protocol violation",
-        ),
+        WsError::Utf8(_) => {
+            metrics.malformed(Malformed::InvalidUtf8);
+            LoopExit::ServerCloses(
+                EndReason::Error("text message was not valid UTF-8".into()),
+                CloseCode::Invalid,
+                "text message was not valid UTF-8",
+            )
+        }
+        WsError::Capacity(capacity) => {
+            metrics.malformed(Malformed::OverLimit);
+            LoopExit::ServerCloses(
+                EndReason::Error(capacity.to_string()),
+                CloseCode::Size,
+                "message too big",
+            )
+        }
+        WsError::Protocol(violation) => {
+            metrics.malformed(Malformed::ProtocolViolation);
+            LoopExit::ServerCloses(
+                EndReason::Error(format!("protocol violation: {violation}")),
+                CloseCode::Protocol,
+                "protocol violation",
+            )
+        }
         other => LoopExit::Broken(other.to_string()),
     }
 }

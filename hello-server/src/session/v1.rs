@@ -2,7 +2,8 @@
 //! its own timers, PING, TIME_NOTIFICATION, KISS_REQUEST and the session timeout.
 //!
 //! Nothing here does I/O: the session loop hands each incoming message to [`V1Session::answer`]
-//! and each timer tick to [`V1Session::on_timers`], and writes out what they return.
+//! and each timer tick to [`V1Session::on_timers`], and writes out what they return. Each says
+//! what kind of message came and went, for the loop to count.
 
 use std::collections::VecDeque;
 use std::time::SystemTime;
@@ -11,10 +12,21 @@ use hello_protocol::v1::{self, ErrorCode, FrameError, Message, Timings};
 use hello_protocol::{KissResponse, defaults};
 use tokio::time::Instant;
 
+use crate::metrics::{Malformed, Received, Sent};
+
+/// What one incoming message of a v1 session was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum V1Input {
+    /// A client's message, whether it matched anything or not.
+    Message(Received),
+    /// A frame refused with an ERROR.
+    Refused(Malformed),
+}
+
 /// What the loop does with one incoming message of a v1 session.
 pub(super) enum V1Answer {
-    /// Send this frame.
-    Send(Vec<u8>),
+    /// Send this frame, of this kind.
+    Send(Vec<u8>, Sent),
     /// A KISS_RESPONSE, to record.
     Kiss(KissResponse),
     /// A PONG that matched a PING: the session lives on.
@@ -29,8 +41,8 @@ pub(super) enum V1Answer {
 
 /// What the v1 timers asked for when they fired.
 pub(super) enum V1Due {
-    /// Frames to send, in order.
-    Send(Vec<Vec<u8>>),
+    /// Frames to send, in order, each with its kind.
+    Send(Vec<(Vec<u8>, Sent)>),
     /// No matching PONG for the session timeout: evict.
     Expired,
 }
@@ -86,21 +98,22 @@ impl V1Session {
                 self.outstanding.pop_front();
             }
             self.outstanding.push_back((timestamp_ms, now));
-            frames.push(v1::encode(&Message::Ping { timestamp_ms }));
+            frames.push((v1::encode(&Message::Ping { timestamp_ms }), Sent::V1Ping));
         }
         if now >= self.next_time {
             self.next_time = now + self.timings.time_interval;
-            frames.push(v1::encode(&Message::time_notification(SystemTime::now())));
+            let time = Message::time_notification(SystemTime::now());
+            frames.push((v1::encode(&time), Sent::V1TimeNotification));
         }
         if now >= self.next_kiss {
             self.next_kiss = now + self.timings.kiss_interval;
-            frames.push(kiss_request.to_vec());
+            frames.push((kiss_request.to_vec(), Sent::V1KissRequest));
         }
         V1Due::Send(frames)
     }
 
-    /// Answers one binary message of the client.
-    pub(super) fn answer(&mut self, frame: &[u8], now: Instant) -> V1Answer {
+    /// Answers one binary message of the client, and says what it was.
+    pub(super) fn answer(&mut self, frame: &[u8], now: Instant) -> (V1Input, V1Answer) {
         let message = match v1::decode(frame) {
             Ok(message) => message,
             Err(error) => return refuse(&error),
@@ -111,39 +124,57 @@ impl V1Session {
                 what: format!("{} is sent by a server, not to one", message.type_name()),
             });
         }
-        match message {
-            Message::Hello { .. } => V1Answer::Send(v1::encode(&Message::Bonjour {
-                server_language: defaults::LANGUAGE_TAG.to_owned(),
-            })),
-            Message::EchoRequest { id, data, .. } => V1Answer::Send(v1::encode(&v1::echo_answer(
-                id,
-                data,
-                defaults::LANGUAGE_TAG,
-            ))),
+        let (received, answer) = match message {
+            Message::Hello { .. } => (
+                Received::V1Hello,
+                V1Answer::Send(
+                    v1::encode(&Message::Bonjour {
+                        server_language: defaults::LANGUAGE_TAG.to_owned(),
+                    }),
+                    Sent::V1Bonjour,
+                ),
+            ),
+            Message::EchoRequest { id, data, .. } => (
+                Received::V1EchoRequest,
+                V1Answer::Send(
+                    v1::encode(&v1::echo_answer(id, data, defaults::LANGUAGE_TAG)),
+                    Sent::V1EchoResponse,
+                ),
+            ),
             Message::KissResponse {
                 language,
                 encoding,
                 time_zone,
-            } => V1Answer::Kiss(KissResponse {
-                language,
-                encoding,
-                time_zone,
-            }),
-            Message::Pong { timestamp_ms } => self.pong(timestamp_ms, now),
-            Message::RandomNumber { id, number } => {
-                V1Answer::Send(v1::encode(&Message::hash_response(id, number)))
+            } => (
+                Received::V1KissResponse,
+                V1Answer::Kiss(KissResponse {
+                    language,
+                    encoding,
+                    time_zone,
+                }),
+            ),
+            Message::Pong { timestamp_ms } => (Received::V1Pong, self.pong(timestamp_ms, now)),
+            Message::RandomNumber { id, number } => (
+                Received::V1RandomNumber,
+                V1Answer::Send(
+                    v1::encode(&Message::hash_response(id, number)),
+                    Sent::V1HashResponse,
+                ),
+            ),
+            Message::Disconnect { reason } => {
+                (Received::V1Disconnect, V1Answer::Disconnect(reason))
             }
-            Message::Disconnect { reason } => V1Answer::Disconnect(reason),
             Message::Error { code, message } => {
                 tracing::debug!(code, %message, "the client sent ERROR");
-                V1Answer::Nothing
+                (Received::V1Error, V1Answer::Nothing)
             }
             _ => unreachable!("client_sends() is true only of the messages above"),
-        }
+        };
+        (V1Input::Message(received), answer)
     }
 
     /// A text message, which a v1 session does not take: a decode error.
-    pub(super) fn text() -> V1Answer {
+    pub(super) fn text() -> (V1Input, V1Answer) {
         refuse(&FrameError {
             code: ErrorCode::Decode,
             what: "a text message on a v1 session; v1 frames are binary messages".to_owned(),
@@ -170,17 +201,18 @@ impl V1Session {
 }
 
 /// The ERROR for `error`, and whether the session goes on after it.
-fn refuse(error: &FrameError) -> V1Answer {
+fn refuse(error: &FrameError) -> (V1Input, V1Answer) {
     let frame = v1::encode(&Message::Error {
         code: error.code.number(),
         message: error.what.clone(),
     });
-    if error.code.closes_session() {
+    let answer = if error.code.closes_session() {
         V1Answer::Fail {
             error: frame,
             what: error.to_string(),
         }
     } else {
-        V1Answer::Send(frame)
-    }
+        V1Answer::Send(frame, Sent::V1Error)
+    };
+    (V1Input::Refused(Malformed::of_v1(error.code)), answer)
 }
