@@ -1,6 +1,7 @@
 //! The server's plain HTTP side: what it answers a request that is not a WebSocket handshake.
 //! `GET /` is the browser client's page (the files of `web/`, built into the binary), so that
-//! opening the server's address in a browser is the demo; the WebSocket path without an upgrade
+//! opening the server's address in a browser is the demo; `GET /metrics` is the server's counts
+//! in the Prometheus text format, for operators to scrape; the WebSocket path without an upgrade
 //! is answered 426, anything else 404.
 //!
 //! hyper serves these requests, one per connection: a page is a handful of small files, and the
@@ -14,6 +15,8 @@ use hyper::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, Header
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::metrics::ServerMetrics;
 
 /// A file of the page: where it is served, its media type, its bytes.
 struct Asset {
@@ -57,8 +60,11 @@ const POLICY: &str = "default-src 'self'; img-src 'self' data:; connect-src 'sel
 pub(crate) struct PageSite {
     /// The WebSocket path, answered 426 to a request without an upgrade.
     pub(crate) websocket_path: String,
-    /// Whether the server is at its connection limit: then every request is answered 503.
+    /// Whether the server is at its connection limit: then every request but a scrape of the
+    /// metrics is answered 503 (the counts matter most then).
     pub(crate) at_capacity: bool,
+    /// What `/metrics` renders.
+    pub(crate) metrics: ServerMetrics,
 }
 
 /// Answers the one HTTP request of `stream`, then closes it. Failures (a head that is not
@@ -81,6 +87,15 @@ where
 }
 
 fn answer(request: &Request<Incoming>, site: &PageSite) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    if path == "/metrics" && request.method() == Method::GET {
+        let mut response = Response::new(Full::new(Bytes::from(site.metrics.render())));
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(ServerMetrics::CONTENT_TYPE),
+        );
+        return response;
+    }
     if site.at_capacity {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -93,7 +108,6 @@ fn answer(request: &Request<Incoming>, site: &PageSite) -> Response<Full<Bytes>>
             "only GET and HEAD are served",
         );
     }
-    let path = request.uri().path();
     if path == site.websocket_path {
         return text(
             StatusCode::UPGRADE_REQUIRED,

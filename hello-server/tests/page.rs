@@ -86,3 +86,38 @@ async fn sessions_are_served_on_the_same_port_before_and_after_a_page() {
         assert!(answer.to_text().unwrap().contains("still here"), "{answer}");
     }
 }
+
+#[tokio::test]
+async fn metrics_are_scraped_at_slash_metrics_on_the_same_port() {
+    let server = reference_server(ServerConfig::default()).await;
+    let addr = server.addr();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
+    ws.send(Message::text(r#"{"id":1,"data":"counted","meta":"TEST"}"#))
+        .await
+        .unwrap();
+    tokio::time::timeout(common::WAIT, ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let scrape = http_get(tcp, &addr.to_string(), "/metrics").await;
+    assert_eq!(scrape.status, 200);
+    assert!(
+        scrape
+            .header("content-type")
+            .is_some_and(|media| media.starts_with("text/plain; version=0.0.4")),
+        "{:?}",
+        scrape.header("content-type")
+    );
+    let text = String::from_utf8(scrape.body).unwrap();
+    for line in [
+        "hello_sessions_open 1",
+        r#"hello_messages_received_total{kind="echo_request"} 1"#,
+        r#"hello_messages_sent_total{kind="echo_response"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in:\n{text}");
+    }
+}

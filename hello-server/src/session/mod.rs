@@ -99,6 +99,7 @@ pub(crate) async fn serve_connection<S: AcceptedStream>(
         let site = PageSite {
             websocket_path: path.to_owned(),
             at_capacity,
+            metrics: shared.metrics.clone(),
         };
         if timeout_at(deadline, serve_http(stream, site))
             .await
