@@ -114,12 +114,15 @@ if [[ "$ci" == yes ]]; then
     step "cargo fmt --check (fuzz/)"
     cargo fmt --manifest-path fuzz/Cargo.toml -- --check
     step "cargo clippy -D warnings (fuzz/)"
-    CARGO_TARGET_DIR="$target_dir/lint" cargo clippy --manifest-path fuzz/Cargo.toml --locked \
-        --all-targets --quiet -- -D warnings
+    # Without libFuzzer's C++, which a check does not link (fuzz/Cargo.toml's default feature).
+    CARGO_TARGET_DIR="$target_dir/lint-$toolchain" cargo clippy --manifest-path fuzz/Cargo.toml \
+        --locked --all-targets --no-default-features --quiet -- -D warnings
 fi
 
-# -O: release, as libFuzzer wants speed; -a: debug assertions, so that an overflow panics.
-build_flags=(--fuzz-dir fuzz --target-dir "$target_dir" -O -a --sanitizer "$sanitizer")
+# -O: release, as libFuzzer wants speed; -a: debug assertions, so that an overflow panics. One
+# build folder for each toolchain and sanitizer, so that switching does not rebuild.
+build_flags=(--fuzz-dir fuzz --target-dir "$target_dir/$toolchain-$sanitizer" -O -a
+    --sanitizer "$sanitizer")
 step "cargo fuzz build (${targets[*]})"
 for target in "${targets[@]}"; do
     cargo fuzz build "${build_flags[@]}" "$target"
@@ -150,7 +153,7 @@ fuzz_run() {
     echo "    FAILED: $target; full log $log"
     if [[ -n "$artifact" ]]; then
         echo "    reproducer: $artifact"
-        echo "    replay it:  PATH=\"target/tools/bin:\$PATH\" cargo fuzz run --fuzz-dir fuzz $target $artifact"
+        echo "    replay it:  PATH=\"target/tools/bin:\$PATH\" ${RUSTC_BOOTSTRAP:+RUSTC_BOOTSTRAP=1 }cargo +$toolchain fuzz run ${build_flags[*]} $target $artifact"
     fi
     failed+=("$target")
     return 1
