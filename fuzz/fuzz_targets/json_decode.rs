@@ -99,7 +99,21 @@ fn as_client(bytes: &[u8]) {
         ServerMessage::Error(error) => {
             assert_ne!(error.status, 200, "status 200 is an Echo response (3.7)");
             assert!(!error.error.is_empty(), "an Error response says what (3.4)");
-            assert_round_trip(&message, &encode(error), decode_server_message);
+            // The elements of `results` (empty from any server, 3.4; the decoder takes any) are
+            // counted, not compared: without its `float_roundtrip` feature, which nothing here
+            // needs, serde_json may read a number written back 1 ULP off its first reading
+            // (118446744073709551615 gives 1.1844674407370955e20, which reads as ...57e20).
+            let without_results = |error: &ErrorResponse| ErrorResponse {
+                results: vec![serde_json::Value::Null; error.results.len()],
+                ..error.clone()
+            };
+            let text = encode(error);
+            match decode_server_message(text.as_bytes()) {
+                Ok(ServerMessage::Error(again)) => {
+                    assert_eq!(without_results(&again), without_results(error), "{text}")
+                }
+                other => panic!("{error:?} re-encoded as {text} decodes to {other:?}"),
+            }
         }
         ServerMessage::Kiss(kiss) => {
             assert!(
