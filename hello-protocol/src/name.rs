@@ -8,15 +8,22 @@ use std::fmt;
 use crate::defaults;
 
 /// The name a header value gives a session: decoded as UTF-8 (a byte that is not becomes
-/// U+FFFD), trimmed, and cut to at most [`defaults::MAX_NAME_BYTES`] at a character boundary.
-/// `None` for a value that is empty once trimmed.
+/// U+FFFD), trimmed, and cut to at most [`defaults::MAX_NAME_BYTES`] at a character boundary,
+/// then trimmed again at its end, where the cut may have left white space. `None` for a value
+/// that is empty once trimmed.
 pub fn untrusted_name(value: &[u8]) -> Option<String> {
     let decoded = String::from_utf8_lossy(value);
     let trimmed = decoded.trim();
     if trimmed.is_empty() {
         return None;
     }
-    Some(cut_at_char_boundary(trimmed, defaults::MAX_NAME_BYTES).to_owned())
+    // Not empty: the trimmed value starts with a character that is not white space, and no
+    // character is longer than the limit.
+    Some(
+        cut_at_char_boundary(trimmed, defaults::MAX_NAME_BYTES)
+            .trim_end()
+            .to_owned(),
+    )
 }
 
 /// The longest prefix of `text` of at most `max_bytes` that ends on a character boundary.
@@ -65,6 +72,18 @@ mod tests {
         // 126 ASCII bytes and a 2-byte character end exactly at 128.
         let exact = format!("{}é", "a".repeat(126));
         assert_eq!(untrusted_name(exact.as_bytes()).unwrap(), exact);
+    }
+
+    #[test]
+    fn a_cut_that_ends_in_white_space_is_trimmed_again() {
+        // Found by the fuzz target untrusted_name: 127 bytes, a space, then more.
+        let spaced = format!("{} b", "a".repeat(127));
+        assert_eq!(untrusted_name(spaced.as_bytes()).unwrap(), "a".repeat(127));
+        let ideographic = format!("{}\u{3000}\u{3000}b", "a".repeat(122));
+        assert_eq!(
+            untrusted_name(ideographic.as_bytes()).unwrap(),
+            "a".repeat(122)
+        );
     }
 
     #[test]
