@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the project, as CI runs it on a fresh machine: formatting, lints, the Rust test
-# suites (unit, real-socket integration, and the binaries as a user runs them), then the peers
+# suites (unit, real-socket integration, and the binaries as a user runs them), the fuzz targets
+# (corpus replayed, 30 s each), then the peers
 # (built, format-checked, their own unit tests), the browser client's tests, the robustness suite
 # against all five servers at its reduced scale, faults on the wire through toxiproxy, the interop
 # matrix of all five implementations and the browser in both dialects, and the docker images
@@ -44,6 +45,9 @@ step "cargo test"
 cargo test --workspace --locked
 
 [[ "$rust_only" == yes ]] && exit 0
+
+step "fuzz targets: each corpus replayed, then 30 s of fuzzing each (scripts/fuzz.sh --ci)"
+scripts/fuzz.sh --ci
 
 for peer in go python java node; do
     step "peers/$peer: build, check-format and test"

@@ -161,15 +161,29 @@ impl Origin {
             _ => return None,
         };
         let authority = uri.authority()?;
-        // An origin has no user information, path or query.
-        if authority.as_str().contains('@') || !matches!(uri.path(), "" | "/") {
+        // An origin is its scheme and authority, nothing else: the parser would set aside a
+        // fragment (`#…`) and anything after it, and a path or query are no origin's.
+        let rebuilt = format!("{}://{}", uri.scheme_str()?, authority.as_str());
+        if !text.eq_ignore_ascii_case(&rebuilt)
+            && !text.eq_ignore_ascii_case(&format!("{rebuilt}/"))
+        {
             return None;
         }
-        if uri.query().is_some() {
+        // Nor has it user information.
+        if authority.as_str().contains('@') {
             return None;
         }
         let host = authority.host();
         if host.is_empty() {
+            return None;
+        }
+        // The parser reads a host and a port out of more than an origin holds
+        // (`[::1]junk:9898` is host `[::1]`, port 9898): the authority must be exactly them.
+        let exact = match authority.port() {
+            Some(port) => authority.as_str() == format!("{host}:{}", port.as_str()),
+            None => authority.as_str() == host,
+        };
+        if !exact {
             return None;
         }
         let port = match authority.port_u16() {
@@ -257,6 +271,10 @@ mod tests {
             "http://user@127.0.0.1:9898",
             "http://127.0.0.1:",
             "http://localhost.evil.example:9898",
+            // Found by the fuzz target `origin`: junk between an IPv6 host and its port.
+            "http://[::1]ALHOS:9898",
+            "https://app.example:8443#@127.0.0.1",
+            "http://127.0.0.1:9898#",
         ] {
             assert_eq!(judge(&policy, origin), OriginVerdict::Refused, "{origin:?}");
         }
