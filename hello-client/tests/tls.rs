@@ -119,6 +119,27 @@ async fn still_serves(server: &TlsServer, files: &CertFiles) {
 }
 
 #[tokio::test]
+async fn the_browser_page_is_served_over_tls_on_the_wss_port() {
+    use rustls_pki_types::ServerName;
+
+    let dir = tempfile::tempdir().unwrap();
+    let files = certs_in(dir.path());
+    let server = TlsServer::start("127.0.0.1", &files, ClientAuth::None).await;
+    let config = hello_tls::client_config(&ServerTrust::Ca(files.ca_cert()), None).unwrap();
+    let tcp = TcpStream::connect(server.tls).await.unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let answer = common::http_get(tls, "localhost", "/").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body, include_str!("../../web/index.html").as_bytes());
+    still_serves(&server, &files).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn wss_round_trip_by_name_ipv4_and_ipv6() {
     let dir = tempfile::tempdir().unwrap();
     let files = certs_in(dir.path());

@@ -189,7 +189,10 @@ mod tests {
         assert!(require_origin(&request("/ws", &[]), &policy, peer).is_ok());
         let twice = request(
             "/ws",
-            &[("Origin", "http://127.0.0.1:9898"), ("Origin", "https://evil.example")],
+            &[
+                ("Origin", "http://127.0.0.1:9898"),
+                ("Origin", "https://evil.example"),
+            ],
         );
         assert!(require_origin(&twice, &policy, peer).is_err());
     }

@@ -8,6 +8,7 @@
 //! handshake, stays bounded: in time by the handshake timeout, which the caller puts around the
 //! handshake as before, and in size by [`MAX_HEAD_BYTES`].
 
+use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -66,6 +67,53 @@ fn ends_head(bytes: &[u8], from: usize) -> bool {
     bytes[from..].windows(4).any(|window| window == b"\r\n\r\n")
 }
 
+impl<S: AsyncRead + Unpin> WholeHead<S> {
+    /// Reads the head now, up to the blank line that ends it (or to the end of the peer's side),
+    /// and returns it with whatever came after it in the same reads; the reads that follow hand
+    /// it all over just the same. Empty when the peer sent nothing at all.
+    ///
+    /// # Errors
+    /// A failed read, or a head over [`MAX_HEAD_BYTES`].
+    pub async fn head(&mut self) -> io::Result<&[u8]> {
+        poll_fn(|cx| self.poll_gather(cx)).await?;
+        Ok(match self.stage {
+            Stage::Handing => &self.gathered[self.handed..],
+            Stage::Gathering | Stage::Through => &[],
+        })
+    }
+
+    /// Reads until the head is whole (or the peer's side ended), then is ready.
+    fn poll_gather(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.stage == Stage::Gathering {
+            let mut chunk = [0; 1024];
+            let mut read = ReadBuf::new(&mut chunk);
+            ready!(Pin::new(&mut self.inner).poll_read(cx, &mut read))?;
+            let fresh = read.filled();
+            if fresh.is_empty() {
+                // The peer ended its side within the head: hand over what came, then the end,
+                // and let the handshake say what is missing.
+                self.stage = if self.gathered.is_empty() {
+                    Stage::Through
+                } else {
+                    Stage::Handing
+                };
+                break;
+            }
+            let searched = self.gathered.len().saturating_sub(3);
+            self.gathered.extend_from_slice(fresh);
+            if ends_head(&self.gathered, searched) {
+                self.stage = Stage::Handing;
+            } else if self.gathered.len() > MAX_HEAD_BYTES {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the handshake's HTTP head is over {MAX_HEAD_BYTES} bytes"),
+                )));
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
 impl<S: AsyncRead + Unpin> AsyncRead for WholeHead<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -73,48 +121,20 @@ impl<S: AsyncRead + Unpin> AsyncRead for WholeHead<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        loop {
-            match this.stage {
-                Stage::Through => return Pin::new(&mut this.inner).poll_read(cx, buf),
-                Stage::Handing => {
-                    let rest = &this.gathered[this.handed..];
-                    let count = rest.len().min(buf.remaining());
-                    buf.put_slice(&rest[..count]);
-                    this.handed += count;
-                    if this.handed == this.gathered.len() {
-                        this.gathered = Vec::new();
-                        this.stage = Stage::Through;
-                    }
-                    return Poll::Ready(Ok(()));
-                }
-                Stage::Gathering => {
-                    let mut chunk = [0; 1024];
-                    let mut read = ReadBuf::new(&mut chunk);
-                    ready!(Pin::new(&mut this.inner).poll_read(cx, &mut read))?;
-                    let fresh = read.filled();
-                    if fresh.is_empty() {
-                        // The peer ended its side within the head: hand over what came, then
-                        // the end, and let the handshake say what is missing.
-                        this.stage = if this.gathered.is_empty() {
-                            Stage::Through
-                        } else {
-                            Stage::Handing
-                        };
-                        continue;
-                    }
-                    let searched = this.gathered.len().saturating_sub(3);
-                    this.gathered.extend_from_slice(fresh);
-                    if ends_head(&this.gathered, searched) {
-                        this.stage = Stage::Handing;
-                    } else if this.gathered.len() > MAX_HEAD_BYTES {
-                        return Poll::Ready(Err(io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            format!("the handshake's HTTP head is over {MAX_HEAD_BYTES} bytes"),
-                        )));
-                    }
-                }
+        ready!(this.poll_gather(cx))?;
+        if this.stage == Stage::Handing {
+            let rest = &this.gathered[this.handed..];
+            let count = rest.len().min(buf.remaining());
+            buf.put_slice(&rest[..count]);
+            this.handed += count;
+            if this.handed == this.gathered.len() {
+                this.gathered = Vec::new();
+                this.handed = 0;
+                this.stage = Stage::Through;
             }
+            return Poll::Ready(Ok(()));
         }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
     }
 }
 

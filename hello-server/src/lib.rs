@@ -5,6 +5,7 @@
 //! - [`server`]: serving endpoints, the connection limit, graceful shutdown.
 //! - `session`: one connection, from the handshake to the close: Echo, Kiss, Ping and eviction.
 //! - [`registry`]: the sessions held right now and why each one ended.
+//! - `page`: the plain HTTP side: the browser client's page (`web/`) at `/`.
 //! - `shared`: what every connection task shares.
 //!
 //! Endpoints, the accept loop, the handshake headers and the host's facts live in `hello-net`;
@@ -22,6 +23,7 @@
 //! ```
 
 pub mod config;
+mod page;
 pub mod registry;
 pub mod server;
 mod session;

@@ -59,3 +59,59 @@ pub fn failures(report: &Report) -> Vec<(String, String)> {
         .map(|case| (case.case.clone(), case.detail.clone()))
         .collect()
 }
+
+/// An HTTP answer as a test reads it.
+#[derive(Debug)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpAnswer {
+    /// The first header of that name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// `GET path` on `stream` with `Connection: close`, read to the end and parsed by httparse.
+pub async fn http_get<S>(mut stream: S, host: &str, path: &str) -> HttpAnswer
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut bytes = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut bytes))
+        .await
+        .expect("the answer within the wait")
+        .unwrap();
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    let httparse::Status::Complete(head_len) = response.parse(&bytes).unwrap() else {
+        panic!(
+            "an incomplete answer: {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+    };
+    HttpAnswer {
+        status: response.code.unwrap(),
+        headers: response
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_owned(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect(),
+        body: bytes[head_len..].to_vec(),
+    }
+}

@@ -9,6 +9,7 @@
 //! than a batch of answers for it; the timers keep running and evict it once its Pongs stop.
 //! Nothing is handed to another task, so serving a message wakes no other thread.
 
+use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -34,6 +35,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes
 use uuid::Uuid;
 
 use crate::config::Dialects;
+use crate::page::{PageSite, serve_http};
 use crate::registry::{EndReason, SessionGuard, SessionInfo};
 use crate::shared::Shared;
 use v1::{V1Answer, V1Due, V1Session};
@@ -79,22 +81,32 @@ pub(crate) async fn serve_connection<S: AcceptedStream>(
         Ok(response)
     };
     // The request's head is read whole, however finely the network sliced it; the deadline and
-    // the head's size bound keep the handshake bounded.
+    // the head's size bound keep the handshake bounded. A request that is no WebSocket
+    // handshake is plain HTTP: the browser client's page, under the same deadline.
+    let mut stream = WholeHead::new(stream);
+    let Some(head) = by_deadline(deadline, peer, stream.head()).await else {
+        return;
+    };
+    if !handshake::asks_for_websocket(head) {
+        let site = PageSite {
+            websocket_path: path.to_owned(),
+            at_capacity,
+        };
+        if timeout_at(deadline, serve_http(stream, site))
+            .await
+            .is_err()
+        {
+            tracing::info!(%peer, "plain HTTP request timed out");
+        }
+        return;
+    }
     let handshake = tokio_tungstenite::accept_hdr_async_with_config(
-        WholeHead::new(stream),
+        stream,
         callback,
         Some(shared.websocket_config),
     );
-    let ws = match timeout_at(deadline, handshake).await {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(error)) => {
-            tracing::info!(%peer, %error, "WebSocket handshake refused or failed");
-            return;
-        }
-        Err(_) => {
-            tracing::info!(%peer, "WebSocket handshake timed out");
-            return;
-        }
+    let Some(ws) = by_deadline(deadline, peer, handshake).await else {
+        return;
     };
     let name = who_am_i.unwrap_or_else(|| id.to_string());
     let guard = shared.registry.insert(SessionInfo {
@@ -111,6 +123,26 @@ pub(crate) async fn serve_connection<S: AcceptedStream>(
     });
     run_session(ws, guard, shared).await;
     drop(permit);
+}
+
+/// A step of the handshake, by the connection's deadline: what it gave, or `None` (logged) when
+/// it failed or timed out.
+async fn by_deadline<T, E: std::fmt::Display>(
+    deadline: Instant,
+    peer: SocketAddr,
+    step: impl Future<Output = Result<T, E>>,
+) -> Option<T> {
+    match timeout_at(deadline, step).await {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(error)) => {
+            tracing::info!(%peer, %error, "WebSocket handshake refused or failed");
+            None
+        }
+        Err(_) => {
+            tracing::info!(%peer, "WebSocket handshake timed out");
+            None
+        }
+    }
 }
 
 /// How the session loop ended, and what to tell the client.

@@ -14,21 +14,30 @@ export function quoted(value) {
 }
 
 /**
- * The name of a session (PROTOCOL.md sections 2.1 and 12.2): its WhoAmI header, else its userId
- * header, else its id; trimmed, decoded as UTF-8 with replacement characters, and cut to at most
- * 128 bytes at a character boundary.
+ * The name of a session (PROTOCOL.md sections 2, 2.1 and 12.2): its WhoAmI header, else its
+ * userId header, else the `whoami` parameter of the handshake URL's query (for clients that
+ * cannot set headers, such as browsers), else its id; trimmed, decoded as UTF-8 with replacement
+ * characters, and cut to at most 128 bytes at a character boundary.
+ *
+ * @param {object} headers the request's headers, as Node's HTTP parser gives them
+ * @param {string} id the session id
+ * @param {string} query the request target's query, without the `?`
  */
-export function sessionName(headers, id) {
+export function sessionName(headers, id, query = "") {
   for (const header of ["whoami", "userid"]) {
     const name = decodeHeaderValue(headers[header]).trim();
     if (name !== "") return cutToBytes(name, MAX_NAME_BYTES);
   }
+  // Decoded as a form value: percent escapes as UTF-8 (bytes that are not UTF-8 become U+FFFD),
+  // `+` a space; the first of repeated parameters counts.
+  const name = (new URLSearchParams(query).get("whoami") ?? "").trim();
+  if (name !== "") return cutToBytes(name, MAX_NAME_BYTES);
   return id;
 }
 
 // Node's HTTP parser hands header values over as Latin-1 strings, one character per byte; a
 // repeated header comes as an array, of which the first counts.
-function decodeHeaderValue(value) {
+export function decodeHeaderValue(value) {
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined
     ? ""

@@ -16,7 +16,20 @@ import {
   runMain,
 } from "./cli.js";
 import { Connections } from "./connections.js";
-import { log, sessionName } from "./log.js";
+import {
+  ANY_ORIGIN,
+  OriginPolicy,
+  parseAllowedOrigin,
+  requestTarget,
+} from "./handshake.js";
+import {
+  MAX_NAME_BYTES,
+  cutToBytes,
+  decodeHeaderValue,
+  log,
+  quoted,
+  sessionName,
+} from "./log.js";
 import { LANGUAGE_TAG } from "./messages.js";
 import { Session } from "./session.js";
 import { kissRequest } from "./system.js";
@@ -53,6 +66,9 @@ const USAGE = `Usage: server [flags]
                             (default 5s, env WS_V1_TIME_INTERVAL)
   --v1-kiss-interval D      how often a v1 session gets a KISS_REQUEST
                             (default 5s, env WS_V1_KISS_INTERVAL)
+  --allow-origin O          repeatable: a browser origin allowed besides the server's own, or *
+                            for any (env WS_ALLOW_ORIGIN, comma-separated); others get 403
+  --san NAME                repeatable: another name of the server, a host of its own origins
   -h, --help                show this text
 
 Durations are written 10s, 500ms, 1m.
@@ -84,6 +100,8 @@ const OPTIONS = {
   ...Object.fromEntries(
     Object.keys(VALUE_FLAGS).map((flag) => [flag, { type: "string" }]),
   ),
+  "allow-origin": { type: "string", multiple: true },
+  san: { type: "string", multiple: true },
   tls: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 };
@@ -119,7 +137,21 @@ function parseConfig(args) {
       timeInterval: duration("v1-time-interval", "5s"),
       kissInterval: duration("v1-kiss-interval", "5s"),
     },
+    // Repeated flags, else the variable's comma-separated list; flags replace the variable.
+    allowOrigins:
+      flags["allow-origin"] ?? splitList(process.env.WS_ALLOW_ORIGIN),
+    sans: flags.san ?? [],
   };
+  if (config.sans.some((name) => name.trim() === ""))
+    throw new UsageError("--san must not be empty");
+  for (const value of config.allowOrigins) {
+    if (value.trim() !== ANY_ORIGIN && parseAllowedOrigin(value) === null) {
+      throw new UsageError(
+        `--allow-origin: ${JSON.stringify(value)} is not an origin; write it as a browser ` +
+          "does, scheme://host[:port] (https://app.example:8443), or * for every origin",
+      );
+    }
+  }
   if (!config.path.startsWith("/"))
     throw new UsageError("--path must start with /");
   if (config.pongTimeout > config.pingInterval) {
@@ -174,6 +206,12 @@ async function run(config) {
     );
   });
 
+  const originPolicy = new OriginPolicy({
+    host: config.host,
+    sans: config.sans,
+    allowed: config.allowOrigins,
+  });
+
   // The HTTP server only parses handshakes; the listeners below accept its connections.
   const httpServer = http.createServer();
   const connections = new Connections({
@@ -184,8 +222,17 @@ async function run(config) {
 
   httpServer.on("upgrade", (request, socket, head) => {
     const connection = connections.of(socket);
-    if (requestPath(request) !== config.path)
-      return refuse(socket, "404 Not Found");
+    const { path: requestPath, query } = requestTarget(request.url);
+    if (requestPath !== config.path) return refuse(socket, "404 Not Found");
+    // Node hands header values over as Latin-1, one character per byte.
+    const origins = request.headersDistinct.origin?.map(decodeHeaderValue);
+    if (!originPolicy.accepts(origins)) {
+      // The first, as the reference server logs it (two are refused whatever they say).
+      const origin = cutToBytes(origins[0], MAX_NAME_BYTES);
+      const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+      log(`origin refused peer=${peer} origin=${quoted(origin)}`);
+      return refuse(socket, "403 Forbidden");
+    }
     if (connection.overLimit) return refuse(socket, "503 Service Unavailable");
     const id = randomUUID();
     sessionIds.set(request, id);
@@ -196,7 +243,7 @@ async function run(config) {
         socket,
         tcpSocket: connection.tcpSocket,
         id,
-        name: sessionName(request.headers, id),
+        name: sessionName(request.headers, id, query),
         peer: formatAddress(socket.remoteAddress, socket.remotePort),
         config,
         kissRequests,
@@ -207,7 +254,7 @@ async function run(config) {
   });
 
   httpServer.on("request", (request, response) => {
-    const status = requestPath(request) === config.path ? 426 : 404;
+    const status = requestTarget(request.url).path === config.path ? 426 : 404;
     response.writeHead(status, {
       Connection: "close",
       "Content-Type": "text/plain",
@@ -235,6 +282,7 @@ async function run(config) {
       fail(`cannot listen on ${config.host}:${port}: ${error.message}`);
     }
     const address = listener.address();
+    originPolicy.addPort(address.port);
     log(
       `listening on ${scheme}://${formatAddress(address.address, address.port)}${config.path}`,
     );
@@ -254,12 +302,12 @@ async function run(config) {
   process.on("SIGTERM", shutdown);
 }
 
-function requestPath(request) {
-  try {
-    return new URL(request.url, "http://localhost").pathname;
-  } catch {
-    return null;
-  }
+/** "a, b ,,c" to ["a", "b", "c"]; nothing for an unset variable. */
+function splitList(text = "") {
+  return text
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
 }
 
 function refuse(socket, status) {

@@ -78,8 +78,15 @@ export class Session {
     webSocket.on("message", (data, isBinary) => this.receive(data, isBinary));
     webSocket.on("ping", (data) => this.pingReceived(data));
     webSocket.on("error", (error) => this.closedByLibrary(error));
+    // Unless the session has ended already (a Close of the server's own, ws's refusal), the
+    // client's Close ended it: its code is logged, 1005 when it had none (ws reports that
+    // already), so a page that closed itself (1000) is told from one that was left (1001).
     webSocket.on("close", (code) =>
-      this.end(code === CLOSE_ABNORMAL ? "client vanished" : "client closed"),
+      this.end(
+        code === CLOSE_ABNORMAL
+          ? "client vanished"
+          : `client closed code=${code}`,
+      ),
     );
 
     if (config.dialect === "v1") {

@@ -17,6 +17,28 @@ test("WhoAmI names a session, else userId, else the id", () => {
   assert.equal(sessionName({}, ID), ID);
 });
 
+test("without headers, the whoami query parameter names a session, as a form value", () => {
+  assert.equal(sessionName({}, ID, "whoami=q+name"), "q name");
+  assert.equal(sessionName({}, ID, "a=1&whoami=%E4%BD%A0%20%2B"), "你 +");
+  assert.equal(sessionName({}, ID, "whoami=first&whoami=second"), "first");
+  assert.equal(sessionName({}, ID, "whoami=a%FFb"), "a\ufffdb");
+  assert.equal(sessionName({}, ID, "whoami=+%20x%09+"), "x");
+  assert.equal(
+    sessionName({}, ID, "whoami=" + "%C3%A9".repeat(100)),
+    "é".repeat(64),
+  );
+});
+
+test("a header wins over the query; an empty or absent parameter leaves the id", () => {
+  assert.equal(sessionName({ whoami: "h" }, ID, "whoami=q"), "h");
+  assert.equal(sessionName({ userid: "u" }, ID, "whoami=q"), "u");
+  assert.equal(sessionName({ whoami: " " }, ID, "whoami=q"), "q");
+  assert.equal(sessionName({}, ID, "whoami=++%20"), ID);
+  assert.equal(sessionName({}, ID, "whoami"), ID);
+  assert.equal(sessionName({}, ID, "WhoAmI=x&userId=y"), ID);
+  assert.equal(sessionName({}, ID, ""), ID);
+});
+
 test("a UTF-8 name is decoded, and bytes that are not UTF-8 become U+FFFD", () => {
   assert.equal(sessionName({ whoami: asReceived("你好") }, ID), "你好");
   assert.equal(sessionName({ whoami: "a\xffb" }, ID), "a\ufffdb");

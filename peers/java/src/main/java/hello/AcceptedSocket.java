@@ -2,7 +2,9 @@ package hello;
 
 import java.io.IOException;
 import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -23,6 +25,16 @@ final class AcceptedSocket {
   private final boolean overLimit;
   private final Lingerer lingerer;
   private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
+  private volatile Refusal refusal;
+
+  /** An HTTP answer sent in place of the library's, and what to do once it is written. */
+  private record Refusal(ByteBuffer response, Runnable afterWritten) {}
+
+  /** Where the bytes go: the plain channel, or the TLS channel's own write. */
+  @FunctionalInterface
+  interface Output {
+    int write(ByteBuffer src) throws IOException;
+  }
 
   AcceptedSocket(SocketChannel channel, ConnectionLimit limit, Lingerer lingerer) {
     this.channel = channel;
@@ -38,6 +50,46 @@ final class AcceptedSocket {
   /** True when this connection came beyond {@code --max-connections}: its handshake is refused. */
   boolean overLimit() {
     return overLimit;
+  }
+
+  /**
+   * Answers the handshake being refused with {@code status} instead of the library's fixed {@code
+   * 404 WebSocket Upgrade Failure}: the next thing the library writes (its error answer) is
+   * replaced by this one, and {@code afterWritten} runs once it is all written.
+   */
+  void refuse(int status, String statusText, String body, Runnable afterWritten) {
+    byte[] content = body.getBytes(StandardCharsets.UTF_8);
+    String head =
+        "HTTP/1.1 "
+            + status
+            + " "
+            + statusText
+            + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+            + content.length
+            + "\r\nConnection: close\r\n\r\n";
+    ByteBuffer response = ByteBuffer.allocate(head.length() + content.length);
+    response.put(head.getBytes(StandardCharsets.US_ASCII)).put(content).flip();
+    refusal = new Refusal(response, afterWritten);
+  }
+
+  /**
+   * Writes {@code src} to {@code out}, unless a refusal is waiting: then the refusal is written in
+   * its place and {@code src} is reported written (once the refusal is all out).
+   */
+  int write(ByteBuffer src, Output out) throws IOException {
+    Refusal waiting = refusal;
+    if (waiting == null) {
+      return out.write(src);
+    }
+    out.write(waiting.response());
+    if (waiting.response().hasRemaining()) {
+      return 0;
+    }
+    refusal = null;
+    int replaced = src.remaining();
+    src.position(src.limit());
+    waiting.afterWritten().run();
+    return replaced;
   }
 
   boolean isOpen() {

@@ -1,5 +1,8 @@
 package hello;
 
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * Walks a command line made of {@code --name value}, {@code --name=value} and bare {@code --name}
  * flags, and reads the environment variables that give flags their defaults.
@@ -65,6 +68,14 @@ final class Flags {
   static String env(String variable, String fallback) {
     String value = System.getenv(variable);
     return value == null || value.isEmpty() ? fallback : value;
+  }
+
+  /** The environment variable's comma-separated values, trimmed, without empty ones. */
+  static List<String> envList(String variable) {
+    return Arrays.stream(env(variable, "").split(","))
+        .map(String::strip)
+        .filter(value -> !value.isEmpty())
+        .toList();
   }
 
   static int port(String what, String text) {

@@ -2,7 +2,6 @@ package hello;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -13,14 +12,11 @@ import javax.net.ssl.SSLContext;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
-import org.java_websocket.drafts.Draft_6455;
+import org.java_websocket.enums.ReadyState;
 import org.java_websocket.exceptions.InvalidDataException;
-import org.java_websocket.exceptions.InvalidHandshakeException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ClientHandshake;
-import org.java_websocket.handshake.HandshakeBuilder;
-import org.java_websocket.handshake.Handshakedata;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.java_websocket.server.WebSocketServer;
 
@@ -28,6 +24,9 @@ import org.java_websocket.server.WebSocketServer;
  * Serves the Hello WebSocket protocol on one port, plain or TLS; sessions live in {@link Session}.
  */
 final class HelloServer extends WebSocketServer {
+  /** When a refused handshake's answer, if still unwritten, is asked to be written again. */
+  private static final long[] ANSWER_AGAIN_AFTER_MILLIS = {50, 250, 1000};
+
   private final String scheme;
   private final ServerContext context;
   private final CompletableFuture<Void> started = new CompletableFuture<>();
@@ -37,7 +36,7 @@ final class HelloServer extends WebSocketServer {
       SSLContext tls, int port, ServerContext context, ConnectionLimit limit, Lingerer lingerer) {
     super(
         new InetSocketAddress(context.config().host(), port),
-        List.of(new HeaderDecodingDraft(context.config().maxMessageSize())));
+        List.of(new ServerDraft(context.config().maxMessageSize())));
     this.scheme = tls == null ? "ws" : "wss";
     this.context = context;
     setReuseAddr(true);
@@ -69,23 +68,88 @@ final class HelloServer extends WebSocketServer {
     int query = resource.indexOf('?');
     String path = query >= 0 ? resource.substring(0, query) : resource;
     // Java-WebSocket answers every refused handshake "404 WebSocket Upgrade Failure": the one
-    // beyond --max-connections too, which PROTOCOL.md would answer 503.
-    if (!path.equals(context.config().path())) {
-      throw new InvalidDataException(CloseFrame.POLICY_VALIDATION, "no WebSocket at this path");
-    }
+    // beyond --max-connections too, which PROTOCOL.md would answer 503. The refused origin's 403
+    // is written in its place by the socket (AcceptedSocket.refuse).
     AcceptedSocket socket = ServerTransport.socketOf(connection);
+    if (!path.equals(context.config().path())) {
+      throw refused(connection, CloseFrame.POLICY_VALIDATION, "no WebSocket at this path");
+    }
+    String origin =
+        request.hasFieldValue(ServerDraft.ORIGIN)
+            ? request.getFieldValue(ServerDraft.ORIGIN)
+            : null;
+    if (!context.origins().allows(origin)) {
+      refuseOrigin(connection, socket, origin);
+      throw refused(connection, CloseFrame.POLICY_VALIDATION, "origin refused");
+    }
     if (socket != null && socket.overLimit()) {
-      throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "at the connection limit");
+      throw refused(connection, CloseFrame.TRY_AGAIN_LATER, "at the connection limit");
     }
     ServerHandshakeBuilder response =
         super.onWebsocketHandshakeReceivedAsServer(connection, draft, request);
     String id = UUID.randomUUID().toString();
     String name =
-        SessionName.of(request.getFieldValue("WhoAmI"), request.getFieldValue("userId"), id);
+        SessionName.of(
+            request.getFieldValue("WhoAmI"),
+            request.getFieldValue("userId"),
+            SessionName.whoamiQuery(resource),
+            id);
     connection.setAttachment(new Session(id, name, (WebSocketImpl) connection, context));
     response.put("SVR", Messages.LANGUAGE_TAG);
     response.put("X-Session-Id", id);
     return response;
+  }
+
+  /**
+   * Logs a handshake refused for its origin and has it answered 403 (PROTOCOL.md section 2.2); the
+   * connection is closed once the answer is out, so that a page cannot hold places with refused
+   * handshakes until the handshake timeout.
+   */
+  private void refuseOrigin(WebSocket connection, AcceptedSocket socket, String origin) {
+    Log.out(
+        "origin refused peer=%s origin=%s",
+        Session.address((WebSocketImpl) connection),
+        Log.quoted(SessionName.cut(origin, SessionName.MAX_BYTES)));
+    if (socket != null) {
+      socket.refuse(
+          403,
+          "Forbidden",
+          "origin not allowed\n",
+          () ->
+              context
+                  .timers()
+                  .execute(
+                      () ->
+                          ((WebSocketImpl) connection)
+                              .closeConnection(CloseFrame.NEVER_CONNECTED, "origin refused")));
+    }
+  }
+
+  /**
+   * The exception that makes the library refuse a handshake, once the answer's delivery is made
+   * sure of. The library writes the answer from a worker thread and asks the selector thread to
+   * write it, but the selector thread can overwrite that demand: with a write of its own in flight
+   * (over TLS, right after the TLS handshake) it finds its queue empty, then sets the key back to
+   * reading only, after the worker added the answer. An open session recovers at its next frame; a
+   * refused handshake has none, and its client would wait for the handshake timeout. So the demand
+   * is made again a few times while the answer is still queued.
+   */
+  private InvalidDataException refused(WebSocket connection, int code, String why) {
+    WebSocketImpl impl = (WebSocketImpl) connection;
+    for (long delay : ANSWER_AGAIN_AFTER_MILLIS) {
+      context
+          .timers()
+          .schedule(
+              () -> {
+                if (impl.getReadyState() == ReadyState.NOT_YET_CONNECTED
+                    && !impl.outQueue.isEmpty()) {
+                  onWriteDemand(impl);
+                }
+              },
+              delay,
+              TimeUnit.MILLISECONDS);
+    }
+    return new InvalidDataException(code, why);
   }
 
   @Override
@@ -147,47 +211,5 @@ final class HelloServer extends WebSocketServer {
 
   private static Session session(WebSocket connection) {
     return connection.getAttachment();
-  }
-
-  /**
-   * RFC 6455 as the library speaks it, except that the names a client gives ({@code WhoAmI}, {@code
-   * userId}) are read as UTF-8, with replacement characters where they are not: the library reads
-   * every header as ASCII, which would turn each byte of a non-ASCII name into U+FFFD.
-   */
-  private static final class HeaderDecodingDraft extends Draft_6455 {
-    private static final List<String> NAME_HEADERS = List.of("WhoAmI", "userId");
-    private final int maxMessageSize;
-
-    HeaderDecodingDraft(int maxMessageSize) {
-      super(List.of(), maxMessageSize);
-      this.maxMessageSize = maxMessageSize;
-    }
-
-    @Override
-    public Handshakedata translateHandshake(ByteBuffer buffer) throws InvalidHandshakeException {
-      int start = buffer.position();
-      Handshakedata handshake = super.translateHandshake(buffer);
-      if (handshake instanceof HandshakeBuilder headers) {
-        ByteBuffer head = buffer.duplicate().position(start).limit(buffer.position());
-        for (String line : StandardCharsets.UTF_8.decode(head).toString().split("\r\n")) {
-          int colon = line.indexOf(':');
-          if (colon <= 0) {
-            continue;
-          }
-          String field = line.substring(0, colon).trim();
-          for (String name : NAME_HEADERS) {
-            if (field.equalsIgnoreCase(name)) {
-              headers.put(name, line.substring(colon + 1).trim());
-            }
-          }
-        }
-      }
-      return handshake;
-    }
-
-    @Override
-    public Draft copyInstance() {
-      return new HeaderDecodingDraft(maxMessageSize);
-    }
   }
 }

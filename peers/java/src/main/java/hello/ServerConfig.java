@@ -2,6 +2,8 @@ package hello;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The server's settings: flags first, then the environment (PROTOCOL.md section 9). */
 record ServerConfig(
@@ -19,7 +21,9 @@ record ServerConfig(
     int maxConnections,
     Duration closeTimeout,
     Dialects dialects,
-    V1Timings v1) {
+    V1Timings v1,
+    List<String> allowOrigins,
+    List<String> sans) {
 
   /** Which dialects the server serves: told apart per session, or pinned to one. */
   enum Dialects {
@@ -72,6 +76,10 @@ record ServerConfig(
               + " (WS_V1_TIME_INTERVAL, 5s)",
           "  --v1-kiss-interval D     how often a v1 session gets a KISS_REQUEST"
               + " (WS_V1_KISS_INTERVAL, 5s)",
+          "  --allow-origin O         a browser origin allowed besides the server's own, or * for"
+              + " any; repeatable (WS_ALLOW_ORIGIN, comma-separated)",
+          "  --san NAME               another name of the server, a host of its own origin;"
+              + " repeatable",
           "Durations are written 10s, 500ms, 1m.");
 
   static ServerConfig parse(String[] args, Path repoRoot) {
@@ -93,6 +101,9 @@ record ServerConfig(
     String v1SessionTimeout = Flags.env("WS_V1_SESSION_TIMEOUT", "60s");
     String v1TimeInterval = Flags.env("WS_V1_TIME_INTERVAL", "5s");
     String v1KissInterval = Flags.env("WS_V1_KISS_INTERVAL", "5s");
+    List<String> envAllowOrigins = Flags.envList("WS_ALLOW_ORIGIN");
+    List<String> allowOrigins = new ArrayList<>();
+    List<String> sans = new ArrayList<>();
 
     Flags flags = new Flags(args);
     while (flags.advance()) {
@@ -118,6 +129,8 @@ record ServerConfig(
         case "--v1-session-timeout" -> v1SessionTimeout = flags.value();
         case "--v1-time-interval" -> v1TimeInterval = flags.value();
         case "--v1-kiss-interval" -> v1KissInterval = flags.value();
+        case "--allow-origin" -> allowOrigins.add(flags.value());
+        case "--san" -> sans.add(flags.value());
         default -> throw flags.unknown();
       }
     }
@@ -142,7 +155,10 @@ record ServerConfig(
                 Durations.parsePositive("v1 ping interval", v1PingInterval),
                 Durations.parsePositive("v1 session timeout", v1SessionTimeout),
                 Durations.parsePositive("v1 time interval", v1TimeInterval),
-                Durations.parsePositive("v1 kiss interval", v1KissInterval)));
+                Durations.parsePositive("v1 kiss interval", v1KissInterval)),
+            // The flags, when given, replace the environment's list, as every flag does.
+            List.copyOf(allowOrigins.isEmpty() ? envAllowOrigins : allowOrigins),
+            List.copyOf(sans));
     if (!path.startsWith("/")) {
       throw new UsageException("the path must start with /: " + path);
     }
@@ -154,6 +170,10 @@ record ServerConfig(
     }
     if (config.maxConnections < 1) {
       throw new UsageException("the max connections must be at least 1");
+    }
+    OriginPolicy.checkAllowed(config.allowOrigins);
+    if (sans.stream().anyMatch(String::isBlank)) {
+      throw new UsageException("--san needs a host name");
     }
     return config;
   }

@@ -5,12 +5,14 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * What every session of the server shares: the settings, the timer threads, the registry of live
- * sessions, and the Kiss requests of both dialects (the host's facts do not change).
+ * sessions, the origin policy, and the Kiss requests of both dialects (the host's facts do not
+ * change).
  */
 record ServerContext(
     ServerConfig config,
     ScheduledExecutorService timers,
     Set<Session> registry,
+    OriginPolicy origins,
     String jsonKissRequest,
     byte[] v1KissRequest) {
 
@@ -21,6 +23,7 @@ record ServerContext(
         config,
         timers,
         registry,
+        new OriginPolicy(config.host(), config.sans(), config.allowOrigins()),
         Messages.kissRequest(facts),
         V1Codec.encode(
             new V1Message.KissRequest(

@@ -58,9 +58,13 @@ public final class ServerMain {
                 config.certsDir().resolve("server.crt"), config.certsDir().resolve("server.key"));
         servers.add(new HelloServer(tls, config.tlsPort(), context, limit, lingerer));
       }
+      // Every port is known to the origin policy before a script reads a listening line.
+      List<String> urls = new ArrayList<>();
       for (HelloServer server : servers) {
-        Log.out("listening on %s", server.listen(START_TIMEOUT));
+        urls.add(server.listen(START_TIMEOUT));
+        context.origins().addPort(server.getPort());
       }
+      urls.forEach(url -> Log.out("listening on %s", url));
     } catch (Exception e) {
       Log.err("server: cannot start: %s", e);
       stopAll(servers);

@@ -14,7 +14,8 @@ import org.java_websocket.WebSocketImpl;
 /**
  * The channel the library reads and writes for one server connection, plain or TLS. When the
  * library closes it (right after writing its last frame), the socket lingers instead of closing at
- * once: Java-WebSocket itself would close the socket with the client's input unread.
+ * once: Java-WebSocket itself would close the socket with the client's input unread. A refused
+ * handshake's answer can be replaced on its way out ({@link AcceptedSocket#refuse}).
  */
 interface ServerTransport extends ByteChannel {
 
@@ -48,7 +49,7 @@ interface ServerTransport extends ByteChannel {
 
     @Override
     public int write(ByteBuffer src) throws IOException {
-      return socket.channel().write(src);
+      return socket.write(src, socket.channel()::write);
     }
 
     @Override
@@ -78,12 +79,17 @@ interface ServerTransport extends ByteChannel {
     }
 
     @Override
+    public int write(ByteBuffer src) throws IOException {
+      return socket.write(src, super::write);
+    }
+
+    @Override
     public void close() {
       if (socket.isOpen()
           && sslEngine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING) {
         sslEngine.closeOutbound();
         try {
-          write(emptybuffer); // writes close_notify, then reports the engine closed
+          super.write(emptybuffer); // writes close_notify, then reports the engine closed
         } catch (IOException e) {
           // The engine is closed now, or the socket is gone: lingering deals with both.
         }

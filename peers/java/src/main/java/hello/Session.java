@@ -149,6 +149,9 @@ final class Session {
 
   /** Called when the library has closed the connection, whoever started it. */
   void closed(int code, String reason, boolean remote) {
+    if (remote && ServerDraft.clientCloseHadNoCode(connection)) {
+      code = CloseFrame.NOCODE;
+    }
     end(describeClose(code, reason, remote));
   }
 
@@ -291,7 +294,9 @@ final class Session {
       return "client vanished";
     }
     if (remote) {
-      return "client closed";
+      // The client's Close ended the session: its code, 1005 when it had none (PROTOCOL.md
+      // section 7). A v1 DISCONNECT ends the session elsewhere, without a code.
+      return "client closed code=" + code;
     }
     return switch (code) {
       case CloseFrame.NO_UTF8 -> "error: text message is not valid UTF-8 (1007)";

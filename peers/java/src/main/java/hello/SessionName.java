@@ -1,5 +1,6 @@
 package hello;
 
+import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetEncoder;
@@ -9,20 +10,48 @@ import java.nio.charset.StandardCharsets;
 final class SessionName {
   static final int MAX_BYTES = 128;
 
+  /** The query parameter that names a client that cannot set headers (a browser). */
+  static final String QUERY_KEY = "whoami";
+
   private SessionName() {}
 
   /**
-   * WhoAmI, else userId, else the session id; trimmed, and cut to at most 128 bytes of UTF-8 at a
-   * character boundary. Missing headers are null or empty.
+   * WhoAmI, else userId, else the whoami query parameter, else the session id; trimmed, and cut to
+   * at most 128 bytes of UTF-8 at a character boundary. Missing values are null or empty.
    */
-  static String of(String whoAmI, String userId, String sessionId) {
-    for (String candidate : new String[] {whoAmI, userId}) {
+  static String of(String whoAmI, String userId, String whoamiQuery, String sessionId) {
+    for (String candidate : new String[] {whoAmI, userId, whoamiQuery}) {
       String name = candidate == null ? "" : candidate.strip();
       if (!name.isEmpty()) {
         return cut(name, MAX_BYTES);
       }
     }
     return sessionId;
+  }
+
+  /**
+   * The first {@code whoami} parameter of a request target's query ({@code /ws?whoami=alice}),
+   * decoded as a form value ({@code %XX} as UTF-8, {@code +} a space), or null when there is none.
+   * A parameter whose escapes are broken ({@code %zz}) is skipped.
+   */
+  static String whoamiQuery(String requestTarget) {
+    int question = requestTarget.indexOf('?');
+    if (question < 0) {
+      return null;
+    }
+    for (String pair : requestTarget.substring(question + 1).split("&")) {
+      int equals = pair.indexOf('=');
+      String key = equals < 0 ? pair : pair.substring(0, equals);
+      String value = equals < 0 ? "" : pair.substring(equals + 1);
+      try {
+        if (URLDecoder.decode(key, StandardCharsets.UTF_8).equals(QUERY_KEY)) {
+          return URLDecoder.decode(value, StandardCharsets.UTF_8);
+        }
+      } catch (IllegalArgumentException e) {
+        // A broken escape: not a parameter anyone could have meant.
+      }
+    }
+    return null;
   }
 
   /** The longest prefix of {@code text} whose UTF-8 takes at most {@code maxBytes} bytes. */
