@@ -302,12 +302,13 @@ class Page:
             + (' <a href="#failures">What failed</a>' if self.run.failures else "")
         )
         summary = "".join(
-            f'<span class="badge {cls}">{count} {what}</span>'
-            for cls, count, what in [
-                ("pass", len(pairs) - pairs_failed, "pairs passed"),
-                ("fail", pairs_failed, "pairs failed"),
-                ("pass", len(suites) - suites_failed, "suite runs passed"),
-                ("fail", suites_failed, "suite runs failed"),
+            f'<span class="badge {cls}">{count} {what if count == 1 else what + "s"} '
+            f"{verb}</span>"
+            for cls, count, what, verb in [
+                ("pass", len(pairs) - pairs_failed, "pair", "passed"),
+                ("fail", pairs_failed, "pair", "failed"),
+                ("pass", len(suites) - suites_failed, "suite run", "passed"),
+                ("fail", suites_failed, "suite run", "failed"),
             ]
         )
         parts = [
