@@ -64,7 +64,8 @@ th.corner { font-weight: 400; color: #57606a; white-space: nowrap; }
 .links { font-size: .85rem; }
 .links a, td.suite a { color: inherit; }
 .why { white-space: normal; font-size: .85rem; max-width: 22rem; }
-td.suite { white-space: nowrap; }
+td.suite .links { display: block; }
+h3 { font-size: 1rem; margin: 1.2rem 0 .3rem; }
 pre.failures { background: #fff8f7; border: 1px solid #ffcecb; padding: .8rem;
   white-space: pre-wrap; overflow-wrap: anywhere; }
 """
@@ -260,32 +261,42 @@ class Page:
         )
 
     def conformance(self) -> str:
-        columns = [
-            (side, dialect, transport)
-            for side in self.sides
-            for dialect in self.dialects
-            for transport in self.transports
-            if any(
-                k[0] == side and k[2:] == (transport, dialect) for k in self.run.suites
+        """One table per suite: an implementation per row, a dialect and transport per column."""
+        judges = {
+            "server": "<code>hello-client check</code> judging each server",
+            "client": "<code>hello-server check</code> judging each client",
+        }
+        tables = []
+        for side in self.sides:
+            keys = [k for k in self.run.suites if k[0] == side]
+            columns = [
+                (dialect, transport)
+                for dialect in self.dialects
+                for transport in self.transports
+                if any(k[2:] == (transport, dialect) for k in keys)
+            ]
+            head = "".join(
+                f"<th>{html.escape(dialect)}, {html.escape(transport)}</th>"
+                for dialect, transport in columns
             )
-        ]
-        head = "".join(
-            f"<th>{side} suite, {html.escape(dialect)}, {html.escape(transport)}</th>"
-            for side, dialect, transport in columns
-        )
-        rows = "".join(
-            f"<tr><th>{html.escape(impl)}</th>"
-            + "".join(self.suite(s, impl, t, d) for s, d, t in columns)
-            + "</tr>"
-            for impl in self.suite_impls
-        )
+            rows = "".join(
+                f"<tr><th>{html.escape(impl)}</th>"
+                + "".join(self.suite(side, impl, t, d) for d, t in columns)
+                + "</tr>"
+                for impl in self.suite_impls
+                if any(k[1] == impl for k in keys)
+            )
+            tables.append(
+                f"<h3>The {side} suite: {judges[side]}</h3>\n"
+                f'<table class="conformance" data-suite="{side}"><thead><tr>'
+                f'<th class="corner">{side}</th>{head}</tr></thead>'
+                f"<tbody>{rows}</tbody></table>"
+            )
         return (
             '<h2 id="conformance">Conformance</h2>\n'
-            '<p class="legend"><code>hello-client check</code> judging each server (server '
-            "suite), <code>hello-server check</code> judging each client (client suite), in "
-            "each dialect and transport. Each count links to the suite's report.</p>\n"
-            '<table class="conformance"><thead><tr><th class="corner">implementation</th>'
-            f"{head}</tr></thead><tbody>{rows}</tbody></table>"
+            '<p class="legend">Each implementation judged by the suites, in each dialect and '
+            "transport. Each count links to the suite's report.</p>\n"
+            + "\n".join(tables)
         )
 
     def render(self) -> str:
