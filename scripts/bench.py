@@ -894,8 +894,12 @@ table.facts td:last-child { text-align: left; }
 code, pre { font-family: ui-monospace, monospace; font-size: .88rem; }
 pre { background: #f6f8fa; padding: .8rem; overflow-x: auto; }
 li.missed { color: #a40e26; } li.met { color: #116329; }
-figure.chart { margin: 1rem 0; }
-figure.chart svg { max-width: 100%; height: auto; border: 1px solid #d0d7de; }
+.charts { display: flex; flex-wrap: wrap; gap: 0 1.5rem; }
+figure.chart { flex: 1 1 30rem; max-width: 48rem; margin: .8rem 0; }
+figure.chart svg { width: 100%; height: auto; border: 1px solid #d0d7de; }
+figcaption { color: #57606a; font-size: .9rem; }
+.cards { display: flex; flex-wrap: wrap; gap: 0 2.5rem; align-items: flex-start; }
+.cards > .wide { flex-basis: 100%; }
 """
 
 
@@ -906,55 +910,77 @@ def inline(text: str) -> str:
     return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
 
 
+def block_html(block: Block, svgs: dict[str, str]) -> str:
+    """One block as HTML, a chart's SVG inline."""
+    match block:
+        case Paragraph(text):
+            return f"<p>{inline(text)}</p>"
+        case Heading(text):
+            return f"<h3>{inline(text)}</h3>"
+        case Table(header, rows):
+            # A table with an empty header (the machine's facts) is a list of pairs.
+            named = any(header)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{inline(cell)}</td>" for cell in cells) + "</tr>"
+                for cells in rows
+            )
+            head = (
+                "<thead><tr>"
+                + "".join(f"<th>{inline(cell)}</th>" for cell in header)
+                + "</tr></thead>"
+                if named
+                else ""
+            )
+            kind = "results" if named else "facts"
+            return f'<table class="{kind}">{head}<tbody>{body}</tbody></table>'
+        case Items(items):
+            return (
+                "<ul>"
+                + "".join(
+                    f'<li class="{"missed" if "MISSED" in item else "met"}">'
+                    f"{inline(item)}</li>"
+                    for item in items
+                )
+                + "</ul>"
+            )
+        case Code(lines):
+            return f"<pre><code>{html.escape(chr(10).join(lines))}</code></pre>"
+        case Chart(name, alt) if name in svgs:
+            return (
+                f'<figure class="chart" data-chart="{html.escape(name)}">'
+                f"{svgs[name]}<figcaption>{html.escape(alt)}</figcaption></figure>"
+            )
+    return ""
+
+
 def to_html(blocks: list[Block], svgs: dict[str, str]) -> str:
-    """The blocks as HTML, each chart's SVG inline."""
-    parts = []
-    for block in blocks:
-        match block:
-            case Paragraph(text):
-                parts.append(f"<p>{inline(text)}</p>")
-            case Heading(text):
-                parts.append(f"<h3>{inline(text)}</h3>")
-            case Table(header, rows):
-                # A table with an empty header (the machine's facts) is a list of pairs.
-                named = any(header)
-                body = "".join(
-                    "<tr>"
-                    + "".join(f"<td>{inline(cell)}</td>" for cell in cells)
-                    + "</tr>"
-                    for cells in rows
-                )
-                head = (
-                    "<thead><tr>"
-                    + "".join(f"<th>{inline(cell)}</th>" for cell in header)
-                    + "</tr></thead>"
-                    if named
-                    else ""
-                )
-                kind = "results" if named else "facts"
-                parts.append(
-                    f'<table class="{kind}">{head}<tbody>{body}</tbody></table>'
-                )
-            case Items(items):
-                parts.append(
-                    "<ul>"
-                    + "".join(
-                        f'<li class="{"missed" if "MISSED" in item else "met"}">'
-                        f"{inline(item)}</li>"
-                        for item in items
-                    )
-                    + "</ul>"
-                )
-            case Code(lines):
-                parts.append(
-                    f"<pre><code>{html.escape(chr(10).join(lines))}</code></pre>"
-                )
-            case Chart(name, alt) if name in svgs:
-                parts.append(
-                    f'<figure class="chart" data-chart="{html.escape(name)}">'
-                    f"{svgs[name]}<figcaption>{html.escape(alt)}</figcaption></figure>"
-                )
-    return "\n".join(parts)
+    """The blocks as HTML for a screen: the charts first, side by side; then each table (or
+    list) with its heading as a card, the cards side by side where they fit; paragraphs and
+    code across the page."""
+    charts = "".join(block_html(b, svgs) for b in blocks if isinstance(b, Chart))
+    cards = []
+    rest = [block for block in blocks if not isinstance(block, Chart)]
+    index = 0
+    while index < len(rest):
+        block = rest[index]
+        following = rest[index + 1] if index + 1 < len(rest) else None
+        if isinstance(block, Paragraph | Code):
+            cards.append(f'<div class="wide">{block_html(block, svgs)}</div>')
+        elif isinstance(block, Heading) and isinstance(following, Table | Items):
+            cards.append(
+                f'<div class="card">{block_html(block, svgs)}'
+                f"{block_html(following, svgs)}</div>"
+            )
+            index += 1
+        else:
+            cards.append(f'<div class="card">{block_html(block, svgs)}</div>')
+        index += 1
+    return (
+        (f'<div class="charts">{charts}</div>\n' if charts else "")
+        + '<div class="cards">\n'
+        + "\n".join(cards)
+        + "\n</div>"
+    )
 
 
 def page(run: dict | None, dialects: dict | None, files: list[str]) -> str:
