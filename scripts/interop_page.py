@@ -62,7 +62,7 @@ th.corner { font-weight: 400; color: #57606a; white-space: nowrap; }
 .word { font-weight: 700; }
 .transport { font-family: ui-monospace, monospace; display: inline-block; min-width: 2.2rem; }
 .links { font-size: .85rem; }
-.links a, td.suite a { color: inherit; }
+.links a, .word a, td.suite a { color: inherit; }
 .why { white-space: normal; font-size: .85rem; max-width: 22rem; }
 td.suite .links { display: block; }
 h3 { font-size: 1rem; margin: 1.2rem 0 .3rem; }
@@ -194,8 +194,9 @@ class Page:
         log = f"logs/pair-{server}-{client}-{transport}-{dialect}.log"
         # A pair that never ran (a build failed) has no log of its own: its builds say why.
         builds = [] if (self.run.out / log).is_file() else [server, client]
+        # The verdict itself links to the client's log, which says what the client saw.
+        word = self.link(log, word) or word
         links = self.links(
-            (log, "client log"),
             (f"logs/server-{server}.log", "server log"),
             *[(f"logs/build-{name}.log", f"{name} build log") for name in builds],
         )
@@ -226,7 +227,7 @@ class Page:
             '<p class="legend">Each cell is the client (column) against the server (row), '
             f"over {html.escape(' and '.join(self.transports))}. A pair passes when the "
             "client exits 0 and the server logs its session, its Kiss answer and its clean "
-            "close under the client's name.</p>\n"
+            "close under the client's name. A verdict links to the client's log.</p>\n"
             f'<table class="matrix" data-dialect="{html.escape(dialect)}">'
             f'<thead><tr><th class="corner">server \\ client</th>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>"
