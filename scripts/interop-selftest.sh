@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Proves the interop matrix can fail, and fails only what it should: runs it over ws, in JSON and
-# in v1, with the Rust pair beside two purposely broken implementations (scripts/interop-fixtures):
-# `broken` (a server without Kiss, a client that lies under a forged name) and `broken-v1` (a
-# server and a client broken in v1 alone). Every verdict of the run must be the one listed below,
-# and the run as a whole must fail. Its page, opened in Chromium (web/test/check-pages.mjs), must
-# show exactly those verdicts, in words and colour, and each suite's report its failing cases as
-# failing; the page's screenshot is left in target/interop-selftest/screenshots.
+# in v1, with the Rust pair and the browser beside two purposely broken implementations
+# (scripts/interop-fixtures): `broken` (a server without Kiss, a client that lies under a forged
+# name) and `broken-v1` (a server and a client broken in v1 alone). Every verdict of the run must be
+# the one listed below, the browser's against the broken servers included, and the run as a whole
+# must fail. Its page, opened in Chromium (web/test/check-pages.mjs), must show exactly those
+# verdicts, in words and colour, and each suite's report its failing cases as failing; the page's
+# screenshot is left in target/interop-selftest/screenshots.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="$root/target/interop-selftest"
@@ -22,7 +23,7 @@ expected() {
     local server client dialect verdict impl
     for dialect in json v1; do
         for server in rust broken broken-v1; do
-            for client in rust broken broken-v1; do
+            for client in rust broken broken-v1 browser; do
                 verdict=ok
                 [[ "$server" == broken || "$client" == broken ]] && verdict=FAIL
                 [[ "$dialect" == v1 && ("$server" == broken-v1 || "$client" == broken-v1) ]] && verdict=FAIL
@@ -35,6 +36,7 @@ expected() {
             printf 'suite\tserver\t%s\tws\t%s\t%s\n' "$impl" "$dialect" "$verdict"
             printf 'suite\tclient\t%s\tws\t%s\t%s\n' "$impl" "$dialect" "$verdict"
         done
+        printf 'suite\tclient\tbrowser\tws\t%s\tyes\n' "$dialect"
     done
 }
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The interop matrix: every implementation judged by the conformance suites, and every client
-# against every server, over ws and wss, in both dialects (JSON and the binary v1). Prints the
-# matrix, writes it as Markdown (matrix.md), as one line per verdict (verdicts.tsv) and as a page
-# (index.html: the matrix and the conformance table, each cell linking to its report and logs),
-# and exits 1 if any cell failed.
+# against every server, over ws and wss, in both dialects (JSON and the binary v1). The browser is
+# one more client: the page of web/ in headless Chromium, served by the Rust server, judged like
+# the others and by `hello-server check --browser`. Prints the matrix, writes it as Markdown
+# (matrix.md), as one line per verdict (verdicts.tsv) and as a page (index.html: the matrix and
+# the conformance tables, each cell linking to its report and logs), and exits 1 if any cell failed.
 #
-#   scripts/interop.sh                      # all five implementations, ws and wss, json and v1
+#   scripts/interop.sh                      # all five implementations and the browser
 #   scripts/interop.sh --impls rust,go      # a subset (a new peer while you write it)
 #   scripts/interop.sh --dialects v1        # one dialect
+#   scripts/interop.sh --no-browser         # without the browser
 #   scripts/interop.sh --update-readme      # also put the matrix into README.md
 #
 # Every process it starts runs on a free port and is stopped by PID when the script ends, also on
@@ -23,6 +25,7 @@ out="$root/target/interop"
 peers="$root/peers"
 build=yes
 update_readme=no
+browser=yes
 
 # The intervals every server runs with, and that the judges are told about: short, so the whole
 # run takes minutes, and not so short that a JVM on a loaded two-core machine misses a Pong.
@@ -46,7 +49,7 @@ run_timeout=90        # seconds for one client or one suite to finish
 log_timeout=10        # seconds for a server to log a session's end after its client exited
 
 usage() {
-    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<EOF
 Options:
   --impls LIST        comma-separated, from: ${impls[*]}
@@ -55,6 +58,7 @@ Options:
   --peers-dir DIR     where the peers' folders are (default peers)
   --out DIR           where logs, reports, matrix.md and index.html go (default target/interop)
   --no-build          use what was built before
+  --no-browser        leave the browser out (it needs Debian's chromium, installed when missing)
   --update-readme     replace the matrix between the interop markers in README.md
 EOF
 }
@@ -67,6 +71,7 @@ while (($#)); do
     --peers-dir) peers="$(cd "$2" && pwd)" && shift ;;
     --out) out="$(mkdir -p "$2" && cd "$2" && pwd)" && shift ;;
     --no-build) build=no ;;
+    --no-browser) browser=no ;;
     --update-readme) update_readme=yes ;;
     -h | --help) usage && exit 0 ;;
     *) echo "interop: unknown argument '$1' (try --help)" >&2 && exit 2 ;;
@@ -122,6 +127,37 @@ certs="$out/certs"
 intervals=(--ping-interval "$ping_interval" --pong-timeout "$pong_timeout" --kiss-interval "$kiss_interval"
     --v1-ping-interval "$v1_ping_interval" --v1-session-timeout "$v1_session_timeout"
     --v1-time-interval "$v1_time_interval" --v1-kiss-interval "$v1_kiss_interval")
+# The clients of the pairs: every implementation's, and the browser's.
+clients=("${impls[@]}")
+[[ "$browser" == yes ]] && clients+=(browser)
+
+# The browser's page comes from a Rust server of its own, over http and https; every server under
+# test allows those two origins (PROTOCOL.md section 2.2), since the page is not its own.
+declare -A page_url=() # ws|wss -> the page's URL, http:// or https://
+allow_page=()
+if [[ "$browser" == yes ]]; then
+    step "browser"
+    # shellcheck source=lib/browser.sh
+    source "$root/scripts/lib/browser.sh"
+    ensure_browser
+    page_log="$out/logs/page-server.log"
+    "$hello_server" --port 0 --tls --tls-port 0 --certs-dir "$certs" >"$page_log" 2>&1 &
+    started+=("$!")
+    wait_for_line "$page_log" 'listening on wss://' "$start_timeout" "$!" ||
+        { echo "interop: the page's server did not start (log: $page_log)" >&2 && exit 1; }
+    page_url[ws]="$(listening_url "$page_log" ws | sed -E 's#^ws://#http://#; s#/ws$#/#')"
+    page_url[wss]="$(listening_url "$page_log" wss | sed -E 's#^wss://#https://#; s#/ws$#/#')"
+    allow_page=(--allow-origin "${page_url[ws]%/}" --allow-origin "${page_url[wss]%/}")
+    echo "the page: ${page_url[ws]} and ${page_url[wss]}"
+fi
+
+# Runs the browser's page against URL and prints its verdict on stderr; exits as the runner does.
+run_browser() { # run_browser URL TRANSPORT DIALECT NAME DURATION LOG
+    "$root/scripts/browser.sh" --server-url "$1" --page-url "${page_url[$2]}" --dialect "$3" \
+        --whoami "$4" --count 5 --duration "$5" --random-interval "$random_interval" \
+        --ca "$certs/ca.crt" --timeout "${run_timeout}s" --screenshot "${6%.log}.png" >"$6" 2>&1
+}
+
 # What a client is told of the dialect it speaks.
 dialect_flags() { # dialect_flags DIALECT
     if [[ "$1" == v1 ]]; then echo --dialect v1 --random-interval "$random_interval"; fi
@@ -190,7 +226,7 @@ server_unusable() {
         for transport in "${transports[@]}"; do
             suite["server $server $transport $dialect"]="$summary"
             suite_ok["server $server $transport $dialect"]=no
-            for client in "${impls[@]}"; do
+            for client in "${clients[@]}"; do
                 cell["$server $client $transport $dialect"]=FAIL
                 cell_why["$server $client $transport $dialect"]="server $server: $why"
             done
@@ -208,7 +244,7 @@ judge_server() {
         return
     fi
     "$(server_of "$server")" --port 0 --tls --tls-port 0 --certs-dir "$certs" "${intervals[@]}" \
-        >"$log" 2>&1 &
+        "${allow_page[@]}" >"$log" 2>&1 &
     pid=$!
     started+=("$pid")
     if ! wait_for_line "$log" 'listening on wss://' "$start_timeout" "$pid" ||
@@ -234,7 +270,7 @@ judge_server() {
                 "hello-client check --dialect $dialect against the $server server over $transport"
             echo "${suite["server $server $transport $dialect"]}"
 
-            for client in "${impls[@]}"; do
+            for client in "${clients[@]}"; do
                 judge_pair "$server" "$client" "$transport" "$dialect" "$url" "$log"
             done
         done
@@ -245,7 +281,9 @@ judge_server() {
 # A pair passes when the client exits 0 and the server logged the session's start, a Kiss answer
 # and the client's clean close under the client's name. Names are logged as JSON strings
 # (PROTOCOL.md section 2.1), so only the name itself, quoted, matches: a client that calls itself
-# 'NAME reason=client closed' cannot forge the verdict.
+# 'NAME reason=client closed' cannot forge the verdict. The browser's clean close is one the page
+# made itself: in JSON its Close 1000 (a browser closes with 1001 by itself when a page goes), in
+# v1 its DISCONNECT, after which the line has no code (PROTOCOL.md section 7).
 judge_pair() {
     local server="$1" client="$2" transport="$3" dialect="$4" url="$5" server_log="$6" status=0
     local name="interop-$client-$transport-$dialect-$RANDOM"
@@ -259,15 +297,21 @@ judge_pair() {
         echo FAIL
         return
     fi
-    # shellcheck disable=SC2046 # dialect_flags prints separate words on purpose
-    timeout --kill-after=5 "$run_timeout" "$(client_of "$client")" --url "$url" \
-        --ca "$certs/ca.crt" --count 5 --duration "$pair_duration" --name "$name" \
-        $(dialect_flags "$dialect") >"$log" 2>&1 || status=$?
+    local closed="reason=client closed"
+    if [[ "$client" == browser ]]; then
+        [[ "$dialect" == json ]] && closed+=" code=1000" || closed+=" dialect=v1"
+        run_browser "$url" "$transport" "$dialect" "$name" "$pair_duration" "$log" || status=$?
+    else
+        # shellcheck disable=SC2046 # dialect_flags prints separate words on purpose
+        timeout --kill-after=5 "$run_timeout" "$(client_of "$client")" --url "$url" \
+            --ca "$certs/ca.crt" --count 5 --duration "$pair_duration" --name "$name" \
+            $(dialect_flags "$dialect") >"$log" 2>&1 || status=$?
+    fi
     local why=""
     if [[ "$status" != 0 ]]; then
         why="client exited with status $status (log: ${log#"$out"/})"
-    elif ! wait_for_line "$server_log" "session- .*name=\"$name\" reason=client closed" "$log_timeout"; then
-        why="the server did not log 'session- name=\"$name\" reason=client closed'"
+    elif ! wait_for_line "$server_log" "session- .*name=\"$name\" $closed" "$log_timeout"; then
+        why="the server did not log 'session- name=\"$name\" $closed'"
     elif ! grep -Eq "session\+ .*name=\"$name\" " "$server_log"; then
         why="the server did not log 'session+ name=\"$name\"'"
     elif ! grep -Eq "kiss .*name=\"$name\" " "$server_log"; then
@@ -287,7 +331,9 @@ judge_pair() {
 # --- clients: the client suite -------------------------------------------------------------------
 
 judge_client() {
-    local client="$1" transport dialect pid status url
+    local client="$1" transport dialect pid status url judged_as=()
+    # A browser cannot set handshake headers: it is judged by its whoami query parameter instead.
+    [[ "$client" == browser ]] && judged_as=(--browser)
     step "client $client"
     for dialect in "${dialects[@]}"; do
         for transport in "${transports[@]}"; do
@@ -304,17 +350,22 @@ judge_client() {
             rm -f "$out/reports/$name".{json,xml,html}
             timeout --kill-after=5 "$run_timeout" "$hello_server" check --port 0 --tls --tls-port 0 \
                 --certs-dir "$certs" "${intervals[@]}" --dialect "$dialect" \
-                --random-interval "$random_interval" --clients 1 --timeout 30s \
+                --random-interval "$random_interval" --clients 1 --timeout 30s "${judged_as[@]}" \
                 --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
                 --html "$out/reports/$name.html" >"$log" 2>&1 &
             pid=$!
             started+=("$pid")
             if wait_for_line "$log" "listening on $transport://" "$start_timeout" "$pid"; then
                 url="$(listening_url "$log" "$transport")"
-                # shellcheck disable=SC2046 # dialect_flags prints separate words on purpose
-                timeout --kill-after=5 "$run_timeout" "$(client_of "$client")" --url "$url" \
-                    --ca "$certs/ca.crt" --count 5 --duration "$check_duration" --name "$name" \
-                    $(dialect_flags "$dialect") >"$out/logs/$name.log" 2>&1 || true
+                if [[ "$client" == browser ]]; then
+                    run_browser "$url" "$transport" "$dialect" "$name" "$check_duration" \
+                        "$out/logs/$name.log" || true
+                else
+                    # shellcheck disable=SC2046 # dialect_flags prints separate words on purpose
+                    timeout --kill-after=5 "$run_timeout" "$(client_of "$client")" --url "$url" \
+                        --ca "$certs/ca.crt" --count 5 --duration "$check_duration" --name "$name" \
+                        $(dialect_flags "$dialect") >"$out/logs/$name.log" 2>&1 || true
+                fi
             fi
             status=0
             wait "$pid" || status=$?
@@ -330,7 +381,7 @@ judge_client() {
 started_at="$(date -u '+%Y-%m-%d %H:%M UTC')"
 SECONDS=0
 for impl in "${impls[@]}"; do judge_server "$impl"; done
-for impl in "${impls[@]}"; do judge_client "$impl"; done
+for impl in "${clients[@]}"; do judge_client "$impl"; done
 
 # --- the matrix ----------------------------------------------------------------------------------
 
@@ -351,13 +402,13 @@ verdicts="$out/verdicts.tsv"
         ). A pair passes when the client exits 0 and the server logs its session, its Kiss answer and its clean close."
         echo
         printf '| server ＼ client (%s) |' "$dialect"
-        for client in "${impls[@]}"; do printf ' %s |' "$client"; done
+        for client in "${clients[@]}"; do printf ' %s |' "$client"; done
         printf '\n| --- |'
-        for _ in "${impls[@]}"; do printf ' --- |'; done
+        for _ in "${clients[@]}"; do printf ' --- |'; done
         echo
         for server in "${impls[@]}"; do
             printf '| **%s** |' "$server"
-            for client in "${impls[@]}"; do
+            for client in "${clients[@]}"; do
                 printf ' '
                 for transport in "${transports[@]}"; do
                     printf '%s %s ' "$(mark "${cell["$server $client $transport $dialect"]:-FAIL}")" "$transport"
@@ -383,12 +434,16 @@ verdicts="$out/verdicts.tsv"
         done
     done
     echo
-    for impl in "${impls[@]}"; do
+    for impl in "${clients[@]}"; do
         printf '| **%s** |' "$impl"
         for side in server client; do
             for dialect in "${dialects[@]}"; do
                 for transport in "${transports[@]}"; do
                     key="$side $impl $transport $dialect"
+                    if [[ "$impl" == browser && "$side" == server ]]; then
+                        printf ' (a client only) |'
+                        continue
+                    fi
                     printf ' %s %s |' "$(mark "${suite_ok[$key]:-no}")" "${suite[$key]:-not run}"
                 done
             done

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test of the project, as CI runs it on a fresh machine: formatting, lints, the Rust test
 # suites (unit, real-socket integration, and the binaries as a user runs them), then the peers
-# (built, format-checked, their own unit tests), the robustness suite against all five servers at
-# its reduced scale, the interop matrix of all five implementations in both dialects, and the
-# docker images built and run with podman.
+# (built, format-checked, their own unit tests), the browser client's tests, the robustness suite
+# against all five servers at its reduced scale, faults on the wire through toxiproxy, the interop
+# matrix of all five implementations and the browser in both dialects, and the docker images
+# built and run with podman.
 #
 #   scripts/test.sh              # everything (about 30 minutes on a fresh two-core machine)
 #   scripts/test.sh --rust-only  # only the Rust workspace
@@ -51,11 +52,21 @@ for peer in go python java node; do
     "peers/$peer/test"
 done
 
+step "web: the browser client's v1 codec (node:test), its format (prettier), and Chromium"
+# shellcheck source=lib/browser.sh
+source scripts/lib/browser.sh
+ensure_browser
+node --test web/test/v1.test.mjs
+(cd web/test && npm run --silent check-format)
+
 step "scripts/bench.py: ruff format --check"
 peers/python/.venv/bin/ruff format --check --quiet scripts/bench.py
 
 step "robustness suite against every server, reduced scale (scripts/robustness.sh --ci)"
 scripts/robustness.sh --ci --no-build --impls rust,go,python,java,node
+
+step "faults on the wire: toxiproxy between hello-client and hello-server (scripts/faults.sh)"
+scripts/faults.sh --no-build
 
 step "interop self-test (the matrix must fail broken peers)"
 scripts/interop-selftest.sh
@@ -65,3 +76,7 @@ scripts/interop.sh --no-build
 
 step "docker images, built and run with podman (scripts/docker-smoke.sh)"
 bash scripts/docker-smoke.sh
+
+# The release binaries the docker step built: 1,000 sessions, SIGTERM, every one Close 1001.
+step "shutdown at scale, at CI's scale (scripts/shutdown-at-scale.sh --sessions 1000)"
+scripts/shutdown-at-scale.sh --sessions 1000 --clients 2 --no-build

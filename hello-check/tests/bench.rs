@@ -4,13 +4,15 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{WAIT, fake_server, reference_server};
 use futures_util::{SinkExt, StreamExt};
 use hello_check::bench::{
-    BenchTarget, EchoLoad, EchoReport, IdleLoad, Stop, bench_echo, bench_idle,
+    BenchTarget, EchoLoad, EchoReport, IdleLoad, IdleReport, ServerEnding, Stop, bench_echo,
+    bench_idle,
 };
 use hello_net::TlsSettings;
 use hello_protocol::v1::{self, Message as V1, Timings};
@@ -22,6 +24,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use uuid::Uuid;
 
 async fn start_server() -> RunningServer {
@@ -393,29 +397,164 @@ async fn idle_sessions_answer_kiss_and_pings_and_are_not_evicted() {
     );
 }
 
-#[tokio::test]
-async fn sessions_the_server_closes_during_the_hold_are_counted() {
-    let server = start_server().await;
-    let report = bench_idle(
-        &target(server.addr()),
-        &IdleLoad {
-            sessions: 5,
-            // A hold far longer than the shutdown takes, even on a slow machine.
-            hold: WAIT,
-        },
-        &ProgressBar::hidden(),
-        // The server shuts down as soon as every session is open.
-        |_| server.stop(),
+/// Now on the wall clock, in unix ms, as the idle report records a session's end.
+fn unix_ms_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// Holds `sessions` idle sessions on `addr`, calls `end_them` once all are open, and returns
+/// the report with the wall-clock time `end_them` was called at.
+async fn idle_until_ended(
+    addr: SocketAddr,
+    sessions: usize,
+    end_them: impl FnOnce(),
+) -> (IdleReport, u64) {
+    let mut ended_at = None;
+    let mut end_them = Some(end_them);
+    let report = timeout(
+        WAIT * 2,
+        bench_idle(
+            &target(addr),
+            &IdleLoad {
+                sessions,
+                // A hold far longer than the end takes, even on a slow machine.
+                hold: WAIT,
+            },
+            &ProgressBar::hidden(),
+            |_| {
+                ended_at = Some(unix_ms_now());
+                if let Some(end_them) = end_them.take() {
+                    end_them();
+                }
+            },
+        ),
     )
     .await
+    .unwrap()
     .unwrap();
-    assert_eq!(report.opened, 5);
-    assert_eq!(report.closed_by_server, 5);
+    (report, ended_at.expect("every session opened"))
+}
+
+#[tokio::test]
+async fn a_shutdown_ends_every_idle_session_with_close_1001_within_the_shutdown_timeout() {
+    let shutdown_timeout = Duration::from_secs(5);
+    let server = reference_server(ServerConfig {
+        shutdown_timeout,
+        ..ServerConfig::default()
+    })
+    .await;
+    // The server shuts down as soon as every session is open.
+    let (report, stopped_at) = idle_until_ended(server.addr(), 20, || server.stop()).await;
+    assert_eq!(report.opened, 20, "{:?}", report.error_samples);
+    assert_eq!(report.closed_by_server, 20);
+    assert_eq!(report.server_closes_by(ServerEnding::Close(1001)), 20);
+    assert_eq!(
+        report.server_closes,
+        BTreeMap::from([("1001".to_owned(), 20)])
+    );
+    let first = report.first_server_close_unix_ms.unwrap();
+    let last = report.last_server_close_unix_ms.unwrap();
+    assert!(
+        stopped_at <= first && first <= last,
+        "stopped at {stopped_at}, closes from {first} to {last}"
+    );
+    assert!(
+        last - stopped_at <= shutdown_timeout.as_millis() as u64,
+        "the last Close {} ms after the shutdown began",
+        last - stopped_at
+    );
     assert!(
         report.hold_seconds < WAIT.as_secs_f64() / 2.0,
         "waited out the hold: {}",
         report.hold_seconds
     );
+    let text = report.to_string();
+    assert!(
+        text.contains("the server ended 20 session(s): Close 1001: 20;"),
+        "{text}"
+    );
+}
+
+/// How a fake server ends every session when told to.
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    /// Close 1008, as for a pong timeout: an eviction, not a shutdown.
+    Evicts,
+    /// A reset, with no Close.
+    Resets,
+    /// The TCP connection closed, with no Close.
+    Vanishes,
+}
+
+/// A fake server that holds each session, reading, until `end` fires, then ends it `ending`.
+async fn ending_server(ending: Ending, end: tokio::sync::watch::Receiver<bool>) -> SocketAddr {
+    fake_server(move |tcp| {
+        let mut end = end.clone();
+        async move {
+            let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+                return;
+            };
+            tokio::select! {
+                _ = end.wait_for(|ended| *ended) => {}
+                // The client says nothing; its end means the test is over.
+                _ = async { while let Some(Ok(_)) = ws.next().await {} } => return,
+            }
+            match ending {
+                Ending::Evicts => {
+                    let close = CloseFrame {
+                        code: CloseCode::Policy,
+                        reason: "pong timeout".into(),
+                    };
+                    let _ = ws.close(Some(close)).await;
+                    while let Some(Ok(_)) = ws.next().await {}
+                }
+                Ending::Resets => {
+                    let tcp = ws.into_inner();
+                    tcp.set_zero_linger().unwrap();
+                    drop(tcp);
+                }
+                Ending::Vanishes => drop(ws),
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn sessions_the_server_ends_otherwise_than_with_close_1001_are_counted_apart() {
+    // What a script that demands Close 1001 of every session must see fail.
+    for (ending, key) in [
+        (Ending::Evicts, "1008"),
+        (Ending::Resets, "reset"),
+        (Ending::Vanishes, "no-close"),
+    ] {
+        let (end_tx, end_rx) = tokio::sync::watch::channel(false);
+        let addr = ending_server(ending, end_rx).await;
+        let (report, ended_at) = idle_until_ended(addr, 5, move || {
+            end_tx.send_replace(true);
+        })
+        .await;
+        let case = format!("{ending:?}");
+        assert_eq!(report.opened, 5, "{case}: {:?}", report.error_samples);
+        assert_eq!(report.closed_by_server, 5, "{case}");
+        assert_eq!(
+            report.server_closes_by(ServerEnding::Close(1001)),
+            0,
+            "{case}"
+        );
+        assert_eq!(
+            report.server_closes,
+            BTreeMap::from([(key.to_owned(), 5)]),
+            "{case}"
+        );
+        assert!(
+            report.first_server_close_unix_ms.unwrap() >= ended_at,
+            "{case}"
+        );
+    }
 }
 
 /// A gate in front of `server`: it forwards every connection at once except the `held`-th

@@ -168,6 +168,10 @@ pub struct RunArgs {
     /// How many Echo requests to send, all in flight together.
     #[arg(long, default_value_t = defaults::ECHO_COUNT)]
     count: u64,
+    /// The size of each Echo request's data, in bytes: the greetings repeated, exactly N bytes of
+    /// UTF-8 [default: the request's greeting alone]
+    #[arg(long, value_name = "N")]
+    echo_bytes: Option<usize>,
     /// How long to stay connected, answering Kiss and Pings; without it, until Ctrl-C.
     #[arg(long)]
     duration: Option<humantime::Duration>,
@@ -206,6 +210,9 @@ impl RunArgs {
                     .into(),
             ));
         }
+        if self.echo_bytes == Some(0) {
+            return Err(Failure::Usage("--echo-bytes must be at least 1".into()));
+        }
         if self.random_interval.is_zero() || self.server.v1_ping_interval.is_zero() {
             return Err(Failure::Usage(
                 "--random-interval and --v1-ping-interval must be longer than zero".into(),
@@ -216,6 +223,7 @@ impl RunArgs {
             name: self.name.unwrap_or_else(generated_name),
             headers: self.headers,
             count: self.count,
+            echo_bytes: self.echo_bytes,
             duration: self.duration.map(Into::into),
             timeout: self.server.timeout.into(),
             ping_interval: self.server.ping_interval.into(),

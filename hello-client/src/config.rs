@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use hello_net::TlsSettings;
-use hello_protocol::{Dialect, defaults};
+use hello_protocol::{Dialect, GREETINGS, defaults};
 
 /// A client run's settings. [`ClientConfig::new`] takes the URL and gives PROTOCOL.md's
 /// defaults for the rest.
@@ -19,6 +19,9 @@ pub struct ClientConfig {
     pub headers: Vec<(String, String)>,
     /// How many Echo requests to send, all in flight together.
     pub count: u64,
+    /// The size of each Echo request's data, in bytes: `None` sends the request's greeting,
+    /// `Some(n)` fills exactly `n` bytes with the greetings repeated ([`echo_data`]).
+    pub echo_bytes: Option<usize>,
     /// How long to stay connected; `None` runs until stopped.
     pub duration: Option<Duration>,
     /// How long to wait for the connection, for each answer, and for the server's Close.
@@ -67,6 +70,7 @@ impl ClientConfig {
             name: generated_name(),
             headers: Vec::new(),
             count: defaults::ECHO_COUNT,
+            echo_bytes: None,
             duration: None,
             timeout: defaults::CLIENT_TIMEOUT,
             ping_interval: defaults::PING_INTERVAL,
@@ -77,6 +81,35 @@ impl ClientConfig {
             tls: TlsSettings::default(),
         }
     }
+}
+
+/// The data of Echo request `id` (counted from 1): its greeting, one of [`GREETINGS`] in turn;
+/// with `bytes`, exactly that many bytes of UTF-8: the greetings repeated from the request's own,
+/// separated by spaces, cut at a character boundary and padded with spaces to the size, so that a
+/// run can test what a link does to a large message (`scripts/faults.sh`).
+pub fn echo_data(id: u64, bytes: Option<usize>) -> String {
+    let first = usize::try_from((id.max(1) - 1) % GREETINGS.len() as u64).unwrap_or(0);
+    let Some(bytes) = bytes else {
+        return GREETINGS[first].to_owned();
+    };
+    let mut data = String::with_capacity(bytes + 16);
+    for greeting in GREETINGS.iter().cycle().skip(first) {
+        if data.len() >= bytes {
+            break;
+        }
+        if !data.is_empty() {
+            data.push(' ');
+        }
+        data.push_str(greeting);
+    }
+    // Cut at the last character boundary within the size; spaces take what a cut character left.
+    let mut end = bytes;
+    while !data.is_char_boundary(end) {
+        end -= 1;
+    }
+    data.truncate(end);
+    data.extend(std::iter::repeat_n(' ', bytes - end));
+    data
 }
 
 /// `rust-client-` and four hex digits, different on every run.
@@ -106,6 +139,26 @@ mod tests {
             "ws://127.0.0.1:9898/ws"
         );
         assert_eq!(url_from_parts("::1", 1, "/ws"), "ws://[::1]:1/ws");
+    }
+
+    #[test]
+    fn echo_data_is_the_greeting_or_exactly_the_size_asked() {
+        assert_eq!(echo_data(1, None), "Hello");
+        assert_eq!(echo_data(4, None), "こんにちは");
+        assert_eq!(echo_data(8, None), "Hello");
+        assert_eq!(echo_data(2, Some(20)), "Bonjour Hola こん ");
+        assert_eq!(echo_data(4, Some(4)), "こ ");
+        assert_eq!(echo_data(1, Some(5)), "Hello");
+        for bytes in [1, 2, 7, 8, 9, 10, 11, 12, 13, 100, 1000, 262_144] {
+            for id in 1..=7 {
+                let data = echo_data(id, Some(bytes));
+                assert_eq!(data.len(), bytes, "id {id}, {bytes} bytes");
+                let greeting = echo_data(id, None);
+                if bytes >= greeting.len() {
+                    assert!(data.starts_with(&greeting), "{data:?}");
+                }
+            }
+        }
     }
 
     #[test]

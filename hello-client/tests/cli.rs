@@ -114,6 +114,46 @@ async fn a_clean_v1_run_exits_0() {
 }
 
 #[tokio::test]
+async fn echo_bytes_sends_large_data_and_logs_its_size() {
+    let server = reference_server(ServerConfig {
+        kiss_interval: Duration::from_millis(100),
+        ..ServerConfig::default()
+    })
+    .await;
+    let url = format!("ws://{}/ws", server.addr());
+    let output = output_of(client(&[
+        "--url",
+        &url,
+        "--count",
+        "2",
+        "--echo-bytes",
+        "300000",
+        "--duration",
+        "500ms",
+    ]))
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for expected in [
+        "echo id=1 data=Hello Bonjour Hola",
+        "(300000 bytes)",
+        "echo id=2 data=Bonjour Hola",
+        "run complete echoes=2",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from:\n{stdout}"
+        );
+    }
+    // The log shows the data's start, not 300,000 bytes of it.
+    assert!(stdout.lines().all(|line| line.len() < 1000), "{stdout}");
+    server.shutdown().await;
+    let output = output_of(client(&["--url", &url, "--echo-bytes", "0"])).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--echo-bytes must be at least 1"));
+}
+
+#[tokio::test]
 async fn an_unknown_dialect_is_a_usage_error() {
     let output = output_of(client(&["--dialect", "v2"])).await;
     assert_eq!(output.status.code(), Some(2));

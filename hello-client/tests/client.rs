@@ -161,6 +161,64 @@ async fn whoami_and_extra_headers_are_sent() {
     assert_eq!(values("X-Team"), ["blue"]);
 }
 
+#[tokio::test]
+async fn echo_bytes_sets_the_size_of_every_requests_data() {
+    const BYTES: usize = 256 * 1024;
+    // A fake server that records the data of each Echo request, answers it, and sends one Kiss
+    // so that the run may end.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorded = seen.clone();
+    let addr = fake_server(move |tcp| {
+        let recorded = recorded.clone();
+        async move {
+            let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+                return;
+            };
+            let facts = KissRequest {
+                os_name: "FakeOS".into(),
+                os_version: "1".into(),
+                os_release: "1.0".into(),
+                os_architecture: "fake64".into(),
+            };
+            let _ = ws.send(Message::Text(encode(&facts).into())).await;
+            while let Some(Ok(message)) = ws.next().await {
+                let Message::Text(text) = message else {
+                    continue;
+                };
+                let Ok(request) = serde_json::from_str::<EchoRequest>(&text) else {
+                    continue;
+                };
+                recorded
+                    .lock()
+                    .unwrap()
+                    .push((request.id, request.data.clone()));
+                let reply = encode(&EchoResponse::answer(request, Uuid::new_v4(), "FAKE"));
+                if ws.send(Message::Text(reply.into())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    let config = ClientConfig {
+        count: 3,
+        echo_bytes: Some(BYTES),
+        duration: Some(Duration::from_millis(200)),
+        ..client_of(addr)
+    };
+    let report = timeout(WAIT, run(&config, never())).await.unwrap().unwrap();
+    assert_eq!(report.echoes_answered, 3, "{report:?}");
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort();
+    let ids: Vec<u64> = seen.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [1, 2, 3]);
+    for ((_, data), greeting) in seen.iter().zip(["Hello ", "Bonjour ", "Hola "]) {
+        assert_eq!(data.len(), BYTES);
+        assert!(data.starts_with(greeting), "{}", &data[..40]);
+        assert!(data.contains("안녕하세요"), "the greetings repeated");
+    }
+}
+
 /// What a fake server does with each Echo request.
 #[derive(Clone, Copy)]
 enum Fault {

@@ -5,6 +5,9 @@
 started=()
 stop() { # stop PID: SIGTERM, then SIGKILL if it is still there after five seconds
     local pid="$1" waited=0
+    # Only a process this shell started: once one has ended, its PID may be another program's
+    # (PIDs wrap, and a browser run alone starts dozens of processes).
+    [[ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" == "$BASHPID" ]] || return 0
     kill -TERM "$pid" 2>/dev/null || return 0
     while kill -0 "$pid" 2>/dev/null && ((waited < 50)); do
         sleep 0.1

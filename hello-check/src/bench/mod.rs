@@ -6,7 +6,9 @@
 //!   benchmark.
 //! - **Idle sessions** ([`bench_idle`]): N sessions that only answer Pings and Kiss requests for a
 //!   while, to measure what a session costs the server; any session the server closes is
-//!   counted, so an eviction of a live session shows.
+//!   counted, by how it ended ([`ServerEnding`]: the Close code, a reset, no Close) and when, so
+//!   an eviction of a live session shows, and so does a shutdown's Close 1001 to every session
+//!   and how long it took.
 //!
 //! Neither shape hides an error: a wrong or missing answer is counted and reported, and a run
 //! with errors exits non-zero.
@@ -17,12 +19,12 @@
 
 mod dialect;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use hdrhistogram::Histogram;
@@ -31,6 +33,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::{self, Message};
 
 use hello_net::{ConnectError, ConnectOptions, Connection, TlsSettings, connect, tls_for_url};
 
@@ -158,6 +161,16 @@ pub struct IdleReport {
     pub hold_seconds: f64,
     /// Live sessions the server closed or lost during the hold (evictions among them).
     pub closed_by_server: usize,
+    /// Those sessions by how they ended ([`ServerEnding::key`]): `{"1001": 10000}` after a
+    /// shutdown, `{"1008": 3}` after evictions, `reset` and `no-close` for connections that
+    /// ended without a Close.
+    pub server_closes: BTreeMap<String, usize>,
+    /// When the first session the server ended saw its end (its Close read, or the connection
+    /// lost), in milliseconds since the Unix epoch; `None` when the server ended none. Taken
+    /// on this host's clock, so that a script can compare it with when it signalled the server.
+    pub first_server_close_unix_ms: Option<u64>,
+    /// When the last one did.
+    pub last_server_close_unix_ms: Option<u64>,
     pub kisses_answered: u64,
     /// WebSocket Pings in JSON, v1 PINGs (each answered with a PONG) in v1.
     pub pings_seen: u64,
@@ -300,6 +313,61 @@ impl IdleReport {
     pub fn clean(&self) -> bool {
         self.opened == self.sessions && self.closed_by_server == 0
     }
+
+    /// How many sessions the server ended this way.
+    pub fn server_closes_by(&self, ending: ServerEnding) -> usize {
+        self.server_closes.get(&ending.key()).copied().unwrap_or(0)
+    }
+}
+
+/// How the server ended one session of an idle load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServerEnding {
+    /// A Close frame with this code: 1001 for a shutdown, 1008 for an eviction.
+    Close(u16),
+    /// A Close frame with no code in it.
+    CloseWithoutCode,
+    /// The connection was reset (or a write found it broken) before any Close was read.
+    Reset,
+    /// The connection ended or failed otherwise, without a Close.
+    NoClose,
+}
+
+impl ServerEnding {
+    /// The key of [`IdleReport::server_closes`]: the code (`1001`), `close-without-code`,
+    /// `reset` or `no-close`.
+    pub fn key(self) -> String {
+        match self {
+            ServerEnding::Close(code) => code.to_string(),
+            ServerEnding::CloseWithoutCode => "close-without-code".to_owned(),
+            ServerEnding::Reset => "reset".to_owned(),
+            ServerEnding::NoClose => "no-close".to_owned(),
+        }
+    }
+
+    /// How `message`, read from the server, ends the session; `None` when it does not.
+    fn of_message(message: &Option<Result<Message, tungstenite::Error>>) -> Option<ServerEnding> {
+        match message {
+            None => Some(ServerEnding::NoClose),
+            Some(Ok(Message::Close(Some(frame)))) => Some(ServerEnding::Close(frame.code.into())),
+            Some(Ok(Message::Close(None))) => Some(ServerEnding::CloseWithoutCode),
+            Some(Ok(_)) => None,
+            Some(Err(error)) => Some(ServerEnding::of_error(error)),
+        }
+    }
+
+    /// How a failed read or write ends the session.
+    fn of_error(error: &tungstenite::Error) -> ServerEnding {
+        use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+        match error {
+            tungstenite::Error::Io(io)
+                if matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe) =>
+            {
+                ServerEnding::Reset
+            }
+            _ => ServerEnding::NoClose,
+        }
+    }
 }
 
 impl fmt::Display for IdleReport {
@@ -315,7 +383,28 @@ impl fmt::Display for IdleReport {
             self.closed_by_server,
             self.kisses_answered,
             self.pings_seen
-        )
+        )?;
+        if let (Some(first), Some(last)) = (
+            self.first_server_close_unix_ms,
+            self.last_server_close_unix_ms,
+        ) {
+            let kinds: Vec<String> = self
+                .server_closes
+                .iter()
+                .map(|(kind, count)| match kind.parse::<u16>() {
+                    Ok(_) => format!("Close {kind}: {count}"),
+                    Err(_) => format!("{kind}: {count}"),
+                })
+                .collect();
+            write!(
+                f,
+                "\nthe server ended {} session(s): {}; the first at {first} (unix ms), the last {} ms later",
+                self.closed_by_server,
+                kinds.join(", "),
+                last.saturating_sub(first)
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -563,16 +652,61 @@ pub async fn bench_idle(
     }
     report.hold_seconds = hold_started.elapsed().as_secs_f64();
     report.closed_by_server = counters.closed_by_server.load(Ordering::Relaxed);
+    report.server_closes = counters
+        .endings
+        .lock()
+        .expect("no panic while counting")
+        .iter()
+        .map(|(ending, count)| (ending.key(), *count))
+        .collect();
+    if report.closed_by_server > 0 {
+        report.first_server_close_unix_ms = Some(counters.first_end_ms.load(Ordering::Relaxed));
+        report.last_server_close_unix_ms = Some(counters.last_end_ms.load(Ordering::Relaxed));
+    }
     report.kisses_answered = counters.kisses.load(Ordering::Relaxed);
     report.pings_seen = counters.pings.load(Ordering::Relaxed);
     Ok(report)
 }
 
-#[derive(Default)]
 struct IdleCounters {
     closed_by_server: AtomicUsize,
+    endings: Mutex<BTreeMap<ServerEnding, usize>>,
+    /// The earliest and the latest end of a session by the server, in unix ms.
+    first_end_ms: AtomicU64,
+    last_end_ms: AtomicU64,
     kisses: AtomicU64,
     pings: AtomicU64,
+}
+
+impl Default for IdleCounters {
+    fn default() -> Self {
+        IdleCounters {
+            closed_by_server: AtomicUsize::new(0),
+            endings: Mutex::default(),
+            first_end_ms: AtomicU64::new(u64::MAX),
+            last_end_ms: AtomicU64::new(0),
+            kisses: AtomicU64::new(0),
+            pings: AtomicU64::new(0),
+        }
+    }
+}
+
+impl IdleCounters {
+    /// Counts a session the server ended, and when: now, on the wall clock.
+    fn server_ended(&self, ending: ServerEnding) {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as u64);
+        self.first_end_ms.fetch_min(now_ms, Ordering::Relaxed);
+        self.last_end_ms.fetch_max(now_ms, Ordering::Relaxed);
+        *self
+            .endings
+            .lock()
+            .expect("no panic while counting")
+            .entry(ending)
+            .or_default() += 1;
+        self.closed_by_server.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Reads from the moment the session is open until the end of the hold, answering Kiss
@@ -604,6 +738,7 @@ async fn hold_session(
             () = &mut end => break,
             message = ws.next() => message,
         };
+        let ending = ServerEnding::of_message(&message);
         match wire.hear(message, "") {
             Heard::Prompt(prompt, reply) => {
                 let counter = match prompt {
@@ -612,14 +747,14 @@ async fn hold_session(
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
                 if let Some(reply) = reply
-                    && ws.send(reply).await.is_err()
+                    && let Err(error) = ws.send(reply).await
                 {
-                    counters.closed_by_server.fetch_add(1, Ordering::Relaxed);
+                    counters.server_ended(ServerEnding::of_error(&error));
                     return;
                 }
             }
             Heard::Closed(_) => {
-                counters.closed_by_server.fetch_add(1, Ordering::Relaxed);
+                counters.server_ended(ending.unwrap_or(ServerEnding::NoClose));
                 // Only to answer the server's Close, if it sent one.
                 let _ = timeout(close_timeout, ws.close(None)).await;
                 return;

@@ -4,7 +4,7 @@
 use hello_protocol::{ServerMessage, decode_server_message, encode};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{InFlight, Session};
+use super::{InFlight, Session, Shown};
 use crate::ClientError;
 
 /// The Echo requests in flight, as JSON text.
@@ -24,7 +24,7 @@ impl Session<'_> {
                 let waiting = self.take_answered(result.id, &result.kv.data)?;
                 tracing::info!(
                     id = result.id,
-                    data = %result.kv.data,
+                    data = %Shown(&result.kv.data),
                     meta = %result.kv.meta,
                     response_id = %result.kv.id,
                     latency = ?waiting.sent_at.elapsed(),

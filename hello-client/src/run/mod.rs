@@ -19,10 +19,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use hello_net::{ConnectOptions, Connection, Handshake, connect, local_kiss_response, tls_for_url};
-use hello_protocol::GREETINGS;
 
 use crate::ClientError;
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, echo_data};
 use v1::V1State;
 
 /// The reason of the client's Close, and of its DISCONNECT in v1.
@@ -94,10 +93,9 @@ pub async fn run(
     let mut report = RunReport::default();
     let mut in_flight: HashMap<u64, InFlight> = (1..=config.count)
         .map(|id| {
-            let data = GREETINGS[((id - 1) % GREETINGS.len() as u64) as usize];
             let request = EchoRequest {
                 id,
-                data: data.to_owned(),
+                data: echo_data(id, config.echo_bytes),
                 meta: defaults::LANGUAGE_TAG.to_owned(),
             };
             (
@@ -465,6 +463,25 @@ impl<'a> Session<'a> {
         })
         .await;
         close
+    }
+}
+
+/// Echo data as the log shows it: whole when short, else its start and its size, so that a
+/// large Echo makes no line of hundreds of kilobytes.
+struct Shown<'a>(&'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const WHOLE: usize = 64;
+        let data = self.0;
+        if data.len() <= WHOLE {
+            return f.write_str(data);
+        }
+        let mut end = WHOLE;
+        while !data.is_char_boundary(end) {
+            end -= 1;
+        }
+        write!(f, "{}… ({} bytes)", &data[..end], data.len())
     }
 }
 

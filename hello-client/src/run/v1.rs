@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use uuid::Uuid;
 
-use super::{Closing, FAREWELL, InFlight, Session, SessionEnd};
+use super::{Closing, FAREWELL, InFlight, Session, SessionEnd, Shown};
 use crate::ClientError;
 
 /// What a v1 session keeps beside the Echo requests in flight.
@@ -237,7 +237,7 @@ impl Session<'_> {
         let waiting = self.take_answered(id, data)?;
         tracing::info!(
             id,
-            data = %data,
+            data = %Shown(data),
             meta = %kv("meta").unwrap_or("(none)"),
             idx = result.idx,
             latency = ?waiting.sent_at.elapsed(),
