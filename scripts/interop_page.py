@@ -198,6 +198,8 @@ class Page:
         word = self.link(log, word) or word
         links = self.links(
             (f"logs/server-{server}.log", "server log"),
+            # The browser's runner leaves a screenshot of the page beside its log.
+            (log.removesuffix(".log") + ".png", "screenshot"),
             *[(f"logs/build-{name}.log", f"{name} build log") for name in builds],
         )
         return (
@@ -246,6 +248,7 @@ class Page:
         links = self.links(
             (log, "suite log"),
             (f"logs/{name}.log", "client log"),
+            (f"logs/{name}.png", "screenshot"),
             *(
                 []
                 if (self.run.out / log).is_file()
