@@ -50,6 +50,7 @@ h2 { font-size: 1.15rem; margin-top: 2rem; }
 .badge { border-radius: .4rem; padding: .35rem .8rem; font-weight: 600; }
 .badge.pass { background: #dafbe1; color: #116329; }
 .badge.fail { background: #ffebe9; color: #a40e26; }
+.badge.none { background: #eaeef2; color: #57606a; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; }
 th, td { text-align: left; vertical-align: top; padding: .4rem .5rem;
   border: 1px solid #d0d7de; }
@@ -317,8 +318,8 @@ class Page:
             + (' <a href="#failures">What failed</a>' if self.run.failures else "")
         )
         summary = "".join(
-            f'<span class="badge {cls}">{count} {what if count == 1 else what + "s"} '
-            f"{verb}</span>"
+            f'<span class="badge {cls if count else "none"}">'
+            f"{count} {what if count == 1 else what + 's'} {verb}</span>"
             for cls, count, what, verb in [
                 ("pass", len(pairs) - pairs_failed, "pair", "passed"),
                 ("fail", pairs_failed, "pair", "failed"),
