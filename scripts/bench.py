@@ -10,6 +10,7 @@ every server alike.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import platform
@@ -30,6 +31,16 @@ CONFIGS = [(1, 1), (1, 64), (50, 8)]  # (connections, in flight per connection)
 TRANSPORTS = ["ws", "wss"]
 PEERS = ["go", "python", "java", "node"]
 DIALECTS = ["json", "v1"]
+# Each server's colour in the charts; the last one is for a server not named here.
+SERVER_COLORS = {
+    "rust": "#b7410e",
+    "ceiling": "#7f7f7f",
+    "go": "#00add8",
+    "python": "#3776ab",
+    "java": "#e76f00",
+    "node": "#43853d",
+    "": "#6a5acd",
+}
 
 
 @dataclass
@@ -407,32 +418,71 @@ def config_name(config: tuple[int, int]) -> str:
     return f"{config[0]}×{config[1]}"
 
 
-def markdown(results: dict, meta: dict) -> str:
+# A document is a list of blocks, written once and rendered twice: as Markdown for BENCHMARKS.md
+# and as HTML for the page (target/bench/index.html), so the two always say the same. Text in a
+# block may hold **bold** and `code`, and nothing else that is markup.
+
+
+@dataclass
+class Paragraph:
+    text: str
+
+
+@dataclass
+class Heading:
+    text: str
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Items:
+    items: list[str]
+
+
+@dataclass
+class Code:
+    lines: list[str]
+
+
+@dataclass
+class Chart:
+    """One of the charts of `charts()`, by name: a link in Markdown, the SVG itself on the page."""
+
+    name: str
+    alt: str
+
+
+Block = Paragraph | Heading | Table | Items | Code | Chart
+
+
+def versions_table(meta: dict, keep=lambda key: True) -> Table:
+    return Table(
+        ["", ""],
+        [[key, value] for key, value in meta["versions"].items() if keep(key)],
+    )
+
+
+def bench_blocks(results: dict, meta: dict) -> list[Block]:
+    """The load tables, the idle sessions, the targets and the charts."""
     names = meta["servers"]
-    lines = [
-        (
+    blocks: list[Block] = [
+        Paragraph(
             f"Measured on {meta['date']} at commit {meta['commit']} by `{meta['command']}` "
             f"({meta['rounds']} interleaved rounds of {meta['seconds']} s per cell; medians)."
         ),
-        "",
-        "| | |",
-        "| --- | --- |",
+        versions_table(meta),
     ]
-    lines += [f"| {key} | {value} |" for key, value in meta["versions"].items()]
 
-    def load_table(title: str, cell_text) -> list[str]:
-        header = (
-            "| server | "
-            + " | ".join(f"{config_name(c)} {t}" for t in TRANSPORTS for c in CONFIGS)
-            + " |"
-        )
-        rows = [
-            "",
-            title,
-            "",
-            header,
-            "|" + " --- |" * (1 + len(CONFIGS) * len(TRANSPORTS)),
+    def load_table(title: str, cell_text) -> list[Block]:
+        header = ["server"] + [
+            f"{config_name(c)} {t}" for t in TRANSPORTS for c in CONFIGS
         ]
+        rows = []
         for name in names:
             cells = []
             for transport in TRANSPORTS:
@@ -441,26 +491,22 @@ def markdown(results: dict, meta: dict) -> str:
                         f"{name} {transport} {config_name(config)}"
                     )
                     cells.append(cell_text(cell) if cell else "–")
-            rows.append(f"| **{name}** | " + " | ".join(cells) + " |")
-        return rows
+            rows.append([f"**{name}**"] + cells)
+        return [Heading(title), Table(header, rows)]
 
-    lines += load_table(
-        "### Throughput (answers per second, median; ⚠ = a round had errors)",
+    blocks += load_table(
+        "Throughput (answers per second, median; ⚠ = a round had errors)",
         lambda c: f"{c['msgs_per_sec']:,.0f}{'' if c['ok'] else ' ⚠'}",
     )
-    lines += load_table(
-        "### Latency (µs, p50 / p99, median over rounds)",
+    blocks += load_table(
+        "Latency (µs, p50 / p99, median over rounds)",
         lambda c: f"{c['p50_us']:.0f} / {c['p99_us']:.0f}",
     )
-    lines += load_table(
-        "### Server CPU per answer (µs of user + system time, median)",
+    blocks += load_table(
+        "Server CPU per answer (µs of user + system time, median)",
         lambda c: f"{c['cpu_us']:.2f}",
     )
-    lines += ["", "### TLS cost (wss throughput as a share of ws, same load)", ""]
-    lines += [
-        "| server | " + " | ".join(config_name(c) for c in CONFIGS) + " |",
-        "|" + " --- |" * (1 + len(CONFIGS)),
-    ]
+    tls_rows = []
     for name in names:
         cells = []
         for config in CONFIGS:
@@ -471,69 +517,66 @@ def markdown(results: dict, meta: dict) -> str:
                 if ws and wss and ws["msgs_per_sec"]
                 else "–"
             )
-        lines.append(f"| **{name}** | " + " | ".join(cells) + " |")
+        tls_rows.append([f"**{name}**"] + cells)
+    blocks += [
+        Heading("TLS cost (wss throughput as a share of ws, same load)"),
+        Table(["server"] + [config_name(c) for c in CONFIGS], tls_rows),
+    ]
     if results["idle"]:
-        lines += [
-            "",
-            (
-                f"### {meta['sessions']:,} idle sessions held {meta['hold']} s "
+        rows = [
+            [
+                f"**{name}**",
+                f"{idle_report.get('opened', 0):,}",
+                f"{idle_report['bytes_per_session']:,} B",
+                f"{idle_report['held_rss_kib'] / 1024:,.0f} MiB",
+                f"{idle_report['cpu_percent']}%",
+                f"{idle_report.get('closed_by_server', '?')}",
+                f"{idle_report.get('kisses_answered', 0):,}",
+                f"{idle_report.get('pings_seen', 0):,}",
+            ]
+            for name, idle_report in results["idle"].items()
+        ]
+        blocks += [
+            Heading(
+                f"{meta['sessions']:,} idle sessions held {meta['hold']} s "
                 "(ping 10 s, Kiss 5 s)"
             ),
-            "",
-            (
-                "| server | opened | RSS per session | RSS held | CPU | closed by server "
-                "| Kiss answered | Pings seen |"
+            Table(
+                [
+                    "server",
+                    "opened",
+                    "RSS per session",
+                    "RSS held",
+                    "CPU",
+                    "closed by server",
+                    "Kiss answered",
+                    "Pings seen",
+                ],
+                rows,
             ),
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
-        for name, idle_report in results["idle"].items():
-            lines.append(
-                f"| **{name}** | {idle_report.get('opened', 0):,} "
-                f"| {idle_report['bytes_per_session']:,} B "
-                f"| {idle_report['held_rss_kib'] / 1024:,.0f} MiB "
-                f"| {idle_report['cpu_percent']}% "
-                f"| {idle_report.get('closed_by_server', '?')} "
-                f"| {idle_report.get('kisses_answered', 0):,} "
-                f"| {idle_report.get('pings_seen', 0):,} |"
-            )
-    lines += ["", "### Targets", ""] + targets(results, names)
-    lines += [
-        "",
-        "![throughput](docs/bench/throughput.svg)",
-        "",
-        "![memory per session](docs/bench/memory.svg)",
+    blocks += [
+        Heading("Targets"),
+        Items(targets(results, names)),
+        Chart("throughput", "throughput"),
+        Chart("memory", "memory per session"),
     ]
-    return "\n".join(lines) + "\n"
+    return blocks
 
 
-def dialect_markdown(dialects: dict, meta: dict) -> str:
+def dialect_blocks(dialects: dict, meta: dict) -> list[Block]:
     """The JSON-vs-v1 table, a row per server and load, with the commands that produced it."""
     cells = dialects["cells"]
     names = dialects["servers"]
-    lines = [
-        (
+    blocks: list[Block] = [
+        Paragraph(
             f"Measured on {meta['date']} at commit {meta['commit']} by `{meta['command']}` "
             f"({meta['rounds']} rounds of {meta['seconds']} s per cell, JSON and v1 "
             "alternating on one process of each server; medians)."
         ),
-        "",
-        "| | |",
-        "| --- | --- |",
+        versions_table(meta, lambda key: key == "machine" or key in names),
     ]
-    lines += [
-        f"| {key} | {value} |"
-        for key, value in meta["versions"].items()
-        if key == "machine" or key in names
-    ]
-    lines += [
-        "",
-        (
-            "| server | load (ws) | JSON msgs/s | v1 msgs/s | v1 / JSON | v1 / JSON by round "
-            "| JSON p50 / p99 µs | v1 p50 / p99 µs | JSON server CPU µs/answer "
-            "| v1 server CPU µs/answer |"
-        ),
-        "|" + " --- |" * 10,
-    ]
+    rows = []
     for name in names:
         for config in CONFIGS:
             json_cell = cells.get(f"{name} json {config_name(config)}")
@@ -567,29 +610,72 @@ def dialect_markdown(dialects: dict, meta: dict) -> str:
                 f"{c['p50_us']:.0f} / {c['p99_us']:.0f}" for c in (json_cell, v1_cell)
             ]
             row += [f"{c['cpu_us']:.2f}" for c in (json_cell, v1_cell)]
-            lines.append("| " + " | ".join(row) + " |")
-    lines += [
-        "",
-        (
+            rows.append(row)
+    header = [
+        "server",
+        "load (ws)",
+        "JSON msgs/s",
+        "v1 msgs/s",
+        "v1 / JSON",
+        "v1 / JSON by round",
+        "JSON p50 / p99 µs",
+        "v1 p50 / p99 µs",
+        "JSON server CPU µs/answer",
+        "v1 server CPU µs/answer",
+    ]
+    commands: list[str] = []
+    for index, name in enumerate(names):
+        if index:
+            commands.append("")
+        commands.append(dialects["server_commands"][name])
+        for config in CONFIGS:
+            for dialect in DIALECTS:
+                commands += cells.get(
+                    f"{name} {dialect} {config_name(config)}", {}
+                ).get("commands", [])
+    return blocks + [
+        Table(header, rows),
+        Paragraph(
             "v1 / JSON is the ratio of the medians; by round, the median (and range) of "
             "each round's ratio of its two back-to-back runs. ⚠ = a round had errors. "
             "The commands, server by server (each server picks its port; `json` is the "
             "default dialect, so its runs name none):"
         ),
-        "",
-        "```",
+        Code(commands),
     ]
-    for index, name in enumerate(names):
-        if index:
-            lines.append("")
-        lines.append(dialects["server_commands"][name])
-        for config in CONFIGS:
-            for dialect in DIALECTS:
-                lines += cells.get(f"{name} {dialect} {config_name(config)}", {}).get(
-                    "commands", []
-                )
-    lines += ["```"]
-    return "\n".join(lines) + "\n"
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    """The blocks as Markdown, one blank line between two."""
+
+    def row(cells: list[str]) -> str:
+        return "|" + "".join(f" {cell} |" if cell else " |" for cell in cells)
+
+    parts = []
+    for block in blocks:
+        match block:
+            case Paragraph(text):
+                parts.append(text)
+            case Heading(text):
+                parts.append(f"### {text}")
+            case Table(header, rows):
+                lines = [row(header), "|" + " --- |" * len(header)]
+                parts.append("\n".join(lines + [row(cells) for cells in rows]))
+            case Items(items) if items:
+                parts.append("\n".join(f"- {item}" for item in items))
+            case Code(lines):
+                parts.append("\n".join(["```", *lines, "```"]))
+            case Chart(name, alt):
+                parts.append(f"![{alt}](docs/bench/{name}.svg)")
+    return "\n\n".join(parts) + "\n"
+
+
+def markdown(results: dict, meta: dict) -> str:
+    return to_markdown(bench_blocks(results, meta))
+
+
+def dialect_markdown(dialects: dict, meta: dict) -> str:
+    return to_markdown(dialect_blocks(dialects, meta))
 
 
 def replace_section(name: str, text: str) -> None:
@@ -605,6 +691,7 @@ def replace_section(name: str, text: str) -> None:
 
 
 def targets(results: dict, names: list[str]) -> list[str]:
+    """Each target of the issue, met or MISSED, as one line."""
     load = results["load"]
     out = []
 
@@ -622,13 +709,13 @@ def targets(results: dict, names: list[str]) -> list[str]:
             if peer_rate:
                 ratio = rust / peer_rate
                 out.append(
-                    f"- {config_name(config)} {transport}: Rust is {ratio:.2f}× the fastest "
+                    f"{config_name(config)} {transport}: Rust is {ratio:.2f}× the fastest "
                     f"peer ({fastest}); target 1.5×: {'met' if ratio >= 1.5 else 'MISSED'}"
                 )
             if ceiling:
                 share = rust / ceiling
                 out.append(
-                    f"- {config_name(config)} {transport}: Rust is {share:.0%} of the "
+                    f"{config_name(config)} {transport}: Rust is {share:.0%} of the "
                     f"ceiling; target 90 %: {'met' if share >= 0.9 else 'MISSED'}"
                 )
     for transport in TRANSPORTS:
@@ -637,7 +724,7 @@ def targets(results: dict, names: list[str]) -> list[str]:
         if rust and ceiling and ceiling["p99_us"]:
             over = rust["p99_us"] / ceiling["p99_us"] - 1
             out.append(
-                f"- 1×1 {transport}: Rust p99 {rust['p99_us']:.0f} µs vs ceiling "
+                f"1×1 {transport}: Rust p99 {rust['p99_us']:.0f} µs vs ceiling "
                 f"{ceiling['p99_us']:.0f} µs ({over:+.0%}); target within 10 %: "
                 f"{'met' if over <= 0.10 else 'MISSED'}"
             )
@@ -646,7 +733,7 @@ def targets(results: dict, names: list[str]) -> list[str]:
         per = rust_idle["bytes_per_session"]
         evicted = rust_idle.get("closed_by_server")
         out.append(
-            f"- idle: Rust {per:,} B per session at {rust_idle.get('opened', 0):,} sessions; "
+            f"idle: Rust {per:,} B per session at {rust_idle.get('opened', 0):,} sessions; "
             f"target ≤ 8,192 B: {'met' if per <= 8192 else 'MISSED'}; live sessions "
             f"closed by the server: {evicted}"
         )
@@ -660,15 +747,12 @@ def svg_bars(
     series: list[str],
     values: dict[tuple[str, str], float],
 ) -> str:
-    """A grouped bar chart: one group per entry of `groups`, one bar per series."""
+    """A grouped bar chart: one group per entry of `groups`, one bar per series. A server
+    keeps its colour from chart to chart (the memory chart has no ceiling)."""
+    spare = [color for name, color in SERVER_COLORS.items() if name not in series]
     colors = [
-        "#b7410e",
-        "#7f7f7f",
-        "#00add8",
-        "#3776ab",
-        "#e76f00",
-        "#43853d",
-        "#6a5acd",
+        SERVER_COLORS.get(name) or (spare.pop() if spare else SERVER_COLORS[""])
+        for name in series
     ]
     width, height, left, bottom, top = 760, 340, 70, 40, 40
     plot_w, plot_h = width - left - 20, height - top - bottom
@@ -678,10 +762,11 @@ def svg_bars(
     parts = [
         (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" '
             f'font-family="sans-serif" font-size="11">'
         ),
         f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>',
+        f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{html.escape(title)}</text>',
         (
             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
             'stroke="black"/>'
@@ -704,7 +789,7 @@ def svg_bars(
         x0 = left + g * group_w + group_w * 0.1
         parts.append(
             f'<text x="{left + g * group_w + group_w / 2}" y="{top + plot_h + 16}" '
-            f'text-anchor="middle">{group}</text>'
+            f'text-anchor="middle">{html.escape(group)}</text>'
         )
         for s, name in enumerate(series):
             value = values.get((group, name), 0)
@@ -712,16 +797,16 @@ def svg_bars(
             x = x0 + s * bar_w
             parts.append(
                 f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 2:.1f}" '
-                f'height="{h:.1f}" fill="{colors[s % len(colors)]}">'
-                f"<title>{name}: {value:,.0f}</title></rect>"
+                f'height="{h:.1f}" fill="{colors[s]}">'
+                f"<title>{html.escape(name)}: {value:,.0f}</title></rect>"
             )
     for s, name in enumerate(series):
         x = left + 10 + s * 95
         parts.append(
             f'<rect x="{x}" y="{height - 14}" width="10" height="10" '
-            f'fill="{colors[s % len(colors)]}"/>'
+            f'fill="{colors[s]}"/>'
         )
-        parts.append(f'<text x="{x + 14}" y="{height - 5}">{name}</text>')
+        parts.append(f'<text x="{x + 14}" y="{height - 5}">{html.escape(name)}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -740,7 +825,8 @@ def publish(
     print(text)
 
 
-def write_outputs(results: dict, meta: dict, out: Path, update_docs: bool) -> None:
+def charts(results: dict, meta: dict) -> dict[str, str]:
+    """The charts of a run's results, by name, as SVG."""
     names = meta["servers"]
     throughput = svg_bars(
         "Echo answers per second over ws (median)",
@@ -766,10 +852,14 @@ def write_outputs(results: dict, meta: dict, out: Path, update_docs: bool) -> No
             for n, r in results["idle"].items()
         },
     )
-    charts = ROOT / "docs/bench" if update_docs else out
-    charts.mkdir(parents=True, exist_ok=True)
-    (charts / "throughput.svg").write_text(throughput)
-    (charts / "memory.svg").write_text(memory)
+    return {"throughput": throughput, "memory": memory}
+
+
+def write_outputs(results: dict, meta: dict, out: Path, update_docs: bool) -> None:
+    chart_dir = ROOT / "docs/bench" if update_docs else out
+    chart_dir.mkdir(parents=True, exist_ok=True)
+    for name, svg in charts(results, meta).items():
+        (chart_dir / f"{name}.svg").write_text(svg)
     publish(
         out,
         ("results", {"meta": meta, "results": results}),
@@ -785,6 +875,188 @@ def write_dialects(dialects: dict, meta: dict, out: Path, update_docs: bool) -> 
         ("bench:dialects", dialect_markdown(dialects, meta)),
         update_docs,
     )
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+PAGE_STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 78rem;
+  padding: 0 1rem; color: #1b1f24; }
+h1 { font-size: 1.4rem; margin-bottom: .2rem; }
+h2 { font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; }
+h3 { font-size: 1rem; margin: 1.4rem 0 .4rem; }
+.lead, nav { color: #57606a; }
+table { border-collapse: collapse; margin: .4rem 0 1rem; }
+th, td { text-align: right; padding: .3rem .6rem; border: 1px solid #d0d7de; }
+th { background: #f6f8fa; }
+th:first-child, td:first-child { text-align: left; }
+table.facts td:last-child { text-align: left; }
+code, pre { font-family: ui-monospace, monospace; font-size: .88rem; }
+pre { background: #f6f8fa; padding: .8rem; overflow-x: auto; }
+li.missed { color: #a40e26; } li.met { color: #116329; }
+.charts { display: flex; flex-wrap: wrap; gap: 0 1.5rem; }
+figure.chart { flex: 1 1 30rem; max-width: 48rem; margin: .8rem 0; }
+figure.chart svg { width: 100%; height: auto; border: 1px solid #d0d7de; }
+figcaption { color: #57606a; font-size: .9rem; }
+.cards { display: flex; flex-wrap: wrap; gap: 0 2.5rem; align-items: flex-start; }
+.cards > .wide { flex-basis: 100%; }
+"""
+
+
+def inline(text: str) -> str:
+    """A block's text as HTML: escaped, then its **bold** and `code`."""
+    text = html.escape(text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+
+
+def block_html(block: Block, svgs: dict[str, str]) -> str:
+    """One block as HTML, a chart's SVG inline."""
+    match block:
+        case Paragraph(text):
+            return f"<p>{inline(text)}</p>"
+        case Heading(text):
+            return f"<h3>{inline(text)}</h3>"
+        case Table(header, rows):
+            # A table with an empty header (the machine's facts) is a list of pairs.
+            named = any(header)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{inline(cell)}</td>" for cell in cells) + "</tr>"
+                for cells in rows
+            )
+            head = (
+                "<thead><tr>"
+                + "".join(f"<th>{inline(cell)}</th>" for cell in header)
+                + "</tr></thead>"
+                if named
+                else ""
+            )
+            kind = "results" if named else "facts"
+            return f'<table class="{kind}">{head}<tbody>{body}</tbody></table>'
+        case Items(items):
+            return (
+                "<ul>"
+                + "".join(
+                    f'<li class="{"missed" if "MISSED" in item else "met"}">'
+                    f"{inline(item)}</li>"
+                    for item in items
+                )
+                + "</ul>"
+            )
+        case Code(lines):
+            return f"<pre><code>{html.escape(chr(10).join(lines))}</code></pre>"
+        case Chart(name, alt) if name in svgs:
+            return (
+                f'<figure class="chart" data-chart="{html.escape(name)}">'
+                f"{svgs[name]}<figcaption>{html.escape(alt)}</figcaption></figure>"
+            )
+    return ""
+
+
+def to_html(blocks: list[Block], svgs: dict[str, str]) -> str:
+    """The blocks as HTML for a screen: the charts first, side by side; then each table (or
+    list) with its heading as a card, the cards side by side where they fit; paragraphs and
+    code across the page."""
+    charts = "".join(block_html(b, svgs) for b in blocks if isinstance(b, Chart))
+    cards = []
+    rest = [block for block in blocks if not isinstance(block, Chart)]
+    index = 0
+    while index < len(rest):
+        block = rest[index]
+        following = rest[index + 1] if index + 1 < len(rest) else None
+        if isinstance(block, Paragraph | Code):
+            cards.append(f'<div class="wide">{block_html(block, svgs)}</div>')
+        elif isinstance(block, Heading) and isinstance(following, Table | Items):
+            cards.append(
+                f'<div class="card">{block_html(block, svgs)}'
+                f"{block_html(following, svgs)}</div>"
+            )
+            index += 1
+        else:
+            cards.append(f'<div class="card">{block_html(block, svgs)}</div>')
+        index += 1
+    return (
+        (f'<div class="charts">{charts}</div>\n' if charts else "")
+        + '<div class="cards">\n'
+        + "\n".join(cards)
+        + "\n</div>"
+    )
+
+
+def page(run: dict | None, dialects: dict | None, files: list[str]) -> str:
+    """The benchmark's page: the load tables, the idle sessions, the targets and the charts of
+    `run` (results.json), the JSON-vs-v1 table of `dialects` (dialects.json), whichever are
+    there, and links to `files` (beside the page). Self-contained: no script, nothing fetched."""
+    sections, nav = [], []
+    if run:
+        results, meta = run["results"], run["meta"]
+        sections.append(
+            '<section id="load" data-section="load">'
+            "<h2>Load, idle sessions and targets</h2>\n"
+            + to_html(bench_blocks(results, meta), charts(results, meta))
+            + "</section>"
+        )
+        nav.append('<a href="#load">load, idle sessions and targets</a>')
+    if dialects:
+        sections.append(
+            '<section id="dialects" data-section="dialects">'
+            "<h2>JSON and v1, server by server</h2>\n"
+            + to_html(dialect_blocks(dialects["dialects"], dialects["meta"]), {})
+            + "</section>"
+        )
+        nav.append('<a href="#dialects">JSON and v1</a>')
+    links = " · ".join(
+        f'<a href="{html.escape(name)}">{html.escape(name)}</a>' for name in files
+    )
+    return (
+        "\n".join(
+            [
+                "<!DOCTYPE html>",
+                '<html lang="en"><head><meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                "<title>hello-websocket benchmark</title>",
+                f"<style>{PAGE_STYLE}</style></head>",
+                "<body>",
+                "<h1>hello-websocket benchmark</h1>",
+                (
+                    '<p class="lead">One load, <code>hello-client bench</code>, against the '
+                    "Rust server, the peers and a ceiling (a frame-echo server with no JSON "
+                    "work), in interleaved rounds on one machine; BENCHMARKS.md says how, and "
+                    "what the figures mean.</p>"
+                ),
+                f"<nav>{' · '.join(nav)}</nav>",
+                *sections,
+                f'<p class="lead">Raw results: {links}</p>' if links else "",
+                "</body></html>",
+            ]
+        )
+        + "\n"
+    )
+
+
+def write_page(source: Path, out: Path) -> Path:
+    """Writes `out`/index.html from the results in `source` (a folder, or one of its
+    results.json and dialects.json, the other read too when it is beside it).
+
+    # Errors
+    OSError or ValueError when neither file is there or one cannot be read."""
+    folder = source if source.is_dir() else source.parent
+    found = {}
+    for name in ("results.json", "dialects.json"):
+        path = folder / name
+        if path.exists() or path == source:
+            found[name] = json.loads(path.read_text())
+    if not found:
+        raise ValueError(f"no results.json or dialects.json in {folder}")
+    out.mkdir(parents=True, exist_ok=True)
+    beside = [
+        name for name in found if (out / name).resolve() == (folder / name).resolve()
+    ]
+    target = out / "index.html"
+    target.write_text(
+        page(found.get("results.json"), found.get("dialects.json"), beside)
+    )
+    return target
 
 
 def main() -> int:
@@ -826,9 +1098,25 @@ def main() -> int:
         "and keeps the other results in --out",
     )
     parser.add_argument(
-        "--out", default=str(ROOT / "target/bench"), help="raw results and logs"
+        "--out",
+        default=str(ROOT / "target/bench"),
+        help="raw results, logs and the page (index.html)",
+    )
+    parser.add_argument(
+        "--page-only",
+        metavar="RESULTS",
+        type=Path,
+        help="run nothing: write --out/index.html from a run's results.json or "
+        "dialects.json (the other is read too when it is beside it)",
     )
     args = parser.parse_args()
+    if args.page_only:
+        try:
+            print(f"page: {shown([str(write_page(args.page_only, Path(args.out)))])}")
+        except (OSError, ValueError, KeyError) as error:
+            print(f"bench: no page from {args.page_only}: {error!r}", file=sys.stderr)
+            return 2
+        return 0
     if args.quick:
         args.rounds, args.seconds, args.sessions, args.hold = 1, 2, 1000, 12
     if args.dialects_only:
@@ -953,6 +1241,7 @@ def main() -> int:
         write_outputs(results, meta, out, update_docs=not args.quick)
     if dialects:
         write_dialects(dialects, meta, out, update_docs=not args.quick)
+    print(f"page: {shown([str(write_page(out, out))])}")
     if failed:
         print(
             "some runs had errors: see target/bench/results.json and logs",

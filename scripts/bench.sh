@@ -3,15 +3,17 @@
 # frame-echo tokio-tungstenite server with no JSON work), in interleaved rounds, then 10,000 idle
 # sessions held against each server, and the JSON and v1 dialects of every server but the
 # ceiling side by side (alternating on one process of each server). Writes the tables and charts
-# into BENCHMARKS.md.
+# into BENCHMARKS.md, and all of them on one page, target/bench/index.html.
 #
 #   scripts/bench.sh                    # the full run (about 27 minutes on two cores); updates BENCHMARKS.md
 #   scripts/bench.sh --quick            # a short run to try the script; writes only target/bench/
 #   scripts/bench.sh --dialects-only    # only JSON vs v1 (about 7 minutes); updates only that section
 #   scripts/bench.sh --dialects-only --servers rust,go    # the same for a subset of the servers
+#   scripts/bench.sh --page-only target/bench/results.json   # only the page, from a run's results
 #   scripts/bench.sh --help             # every option
 #
-# It builds what it runs (release Rust binaries, the chosen peers) unless --no-build is given.
+# It builds what it runs (release Rust binaries, the chosen peers) unless --no-build or
+# --page-only is given.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -21,7 +23,7 @@ previous=
 for arg in "$@"; do
     if [[ "$previous" == --servers ]]; then servers="$arg"; fi
     case "$arg" in
-    --no-build) build=no ;;
+    --no-build | --page-only | --page-only=*) build=no ;;
     --servers=*) servers="${arg#--servers=}" ;;
     -h | --help) exec python3 "$root/scripts/bench.py" --help ;;
     esac

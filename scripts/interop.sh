@@ -3,7 +3,8 @@
 # against every server, over ws and wss, in both dialects (JSON and the binary v1). The browser is
 # one more client: the page of web/ in headless Chromium, served by the Rust server, judged like
 # the others and by `hello-server check --browser`. Prints the matrix, writes it as Markdown
-# (matrix.md) and as one line per verdict (verdicts.tsv), and exits 1 if any cell failed.
+# (matrix.md), as one line per verdict (verdicts.tsv) and as a page (index.html: the matrix and
+# the conformance tables, each cell linking to its report and logs), and exits 1 if any cell failed.
 #
 #   scripts/interop.sh                      # all five implementations and the browser
 #   scripts/interop.sh --impls rust,go      # a subset (a new peer while you write it)
@@ -12,7 +13,8 @@
 #   scripts/interop.sh --update-readme      # also put the matrix into README.md
 #
 # Every process it starts runs on a free port and is stopped by PID when the script ends, also on
-# failure or Ctrl-C. Logs, reports and the Markdown are left in --out (default target/interop).
+# failure or Ctrl-C. Logs, reports, the Markdown and the page are left in --out (default
+# target/interop).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -47,14 +49,14 @@ run_timeout=90        # seconds for one client or one suite to finish
 log_timeout=10        # seconds for a server to log a session's end after its client exited
 
 usage() {
-    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     cat <<EOF
 Options:
   --impls LIST        comma-separated, from: ${impls[*]}
   --transports LIST   ws, wss or both (default ws,wss)
   --dialects LIST     json, v1 or both (default json,v1)
   --peers-dir DIR     where the peers' folders are (default peers)
-  --out DIR           where logs, reports and matrix.md go (default target/interop)
+  --out DIR           where logs, reports, matrix.md and index.html go (default target/interop)
   --no-build          use what was built before
   --no-browser        leave the browser out (it needs Debian's chromium, installed when missing)
   --update-readme     replace the matrix between the interop markers in README.md
@@ -166,6 +168,7 @@ dialect_flags() { # dialect_flags DIALECT
 declare -A cell=()      # "server client transport dialect" -> ok | FAIL
 declare -A suite=()     # "server|client impl transport dialect" -> summary line of the suite
 declare -A suite_ok=()  # same key -> yes | no
+declare -A cell_why=()  # a failed cell's key -> why, for the page
 failures=()             # one line per failed cell, with its reason
 failed=0
 
@@ -223,7 +226,10 @@ server_unusable() {
         for transport in "${transports[@]}"; do
             suite["server $server $transport $dialect"]="$summary"
             suite_ok["server $server $transport $dialect"]=no
-            for client in "${clients[@]}"; do cell["$server $client $transport $dialect"]=FAIL; done
+            for client in "${clients[@]}"; do
+                cell["$server $client $transport $dialect"]=FAIL
+                cell_why["$server $client $transport $dialect"]="server $server: $why"
+            done
         done
     done
     fail "server $server: $why"
@@ -254,11 +260,11 @@ judge_server() {
             url="$(listening_url "$log" "$transport")"
             local name="server-$server-$transport-$dialect" status=0
             printf '  %-4s %-4s hello-client check ... ' "$dialect" "$transport"
-            rm -f "$out/reports/$name.json"
+            rm -f "$out/reports/$name".{json,xml,html}
             timeout --kill-after=5 "$run_timeout" "$hello_client" check --url "$url" \
                 --ca "$certs/ca.crt" "${intervals[@]}" --dialect "$dialect" \
                 --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
-                >"$out/logs/check-$name.log" 2>&1 || status=$?
+                --html "$out/reports/$name.html" >"$out/logs/check-$name.log" 2>&1 || status=$?
             record_suite "server $server $transport $dialect" "$status" "$out/reports/$name.json" \
                 "$out/logs/check-$name.log" \
                 "hello-client check --dialect $dialect against the $server server over $transport"
@@ -286,6 +292,7 @@ judge_pair() {
     printf '  %-4s %-4s %-7s client ... ' "$dialect" "$transport" "$client"
     if [[ -n "${broken[$client]:-}" ]]; then
         cell[$key]=FAIL
+        cell_why[$key]="$client client: ${broken[$client]}"
         fail "$client client → $server server over $transport in $dialect: ${broken[$client]}"
         echo FAIL
         return
@@ -315,6 +322,7 @@ judge_pair() {
         echo ok
     else
         cell[$key]=FAIL
+        cell_why[$key]="$why"
         fail "$client client → $server server over $transport in $dialect: $why"
         echo "FAIL: $why"
     fi
@@ -339,12 +347,12 @@ judge_client() {
                 echo "${suite[$key]}"
                 continue
             fi
-            rm -f "$out/reports/$name.json"
+            rm -f "$out/reports/$name".{json,xml,html}
             timeout --kill-after=5 "$run_timeout" "$hello_server" check --port 0 --tls --tls-port 0 \
                 --certs-dir "$certs" "${intervals[@]}" --dialect "$dialect" \
                 --random-interval "$random_interval" --clients 1 --timeout 30s "${judged_as[@]}" \
                 --report "$out/reports/$name.json" --junit "$out/reports/$name.xml" \
-                >"$log" 2>&1 &
+                --html "$out/reports/$name.html" >"$log" 2>&1 &
             pid=$!
             started+=("$pid")
             if wait_for_line "$log" "listening on $transport://" "$start_timeout" "$pid"; then
@@ -380,6 +388,7 @@ for impl in "${clients[@]}"; do judge_client "$impl"; done
 mark() { if [[ "$1" == ok || "$1" == yes ]]; then echo "✅"; else echo "❌"; fi; }
 
 matrix="$out/matrix.md"
+run_line="Run by \`scripts/interop.sh\` on $started_at in ${SECONDS}s (intervals: ping $ping_interval, pong timeout $pong_timeout, Kiss $kiss_interval; v1: PING $v1_ping_interval, session timeout $v1_session_timeout, TIME and KISS $v1_time_interval, RANDOM_NUMBER $random_interval)."
 verdicts="$out/verdicts.tsv"
 {
     for key in "${!cell[@]}"; do printf 'pair\t%s\t%s\n' "${key// /$'\t'}" "${cell[$key]}"; done
@@ -442,7 +451,7 @@ verdicts="$out/verdicts.tsv"
         echo
     done
     echo
-    echo "Run by \`scripts/interop.sh\` on $started_at in ${SECONDS}s (intervals: ping $ping_interval, pong timeout $pong_timeout, Kiss $kiss_interval; v1: PING $v1_ping_interval, session timeout $v1_session_timeout, TIME and KISS $v1_time_interval, RANDOM_NUMBER $random_interval)."
+    echo "$run_line"
 } >"$matrix"
 
 step "matrix"
@@ -468,6 +477,22 @@ if [[ "$update_readme" == yes ]]; then
     fi
 fi
 
+# The page: verdicts.tsv and the reports, with why each failed pair failed and the failures as
+# printed above.
+for key in "${!cell_why[@]}"; do
+    printf 'pair\t%s\t%s\n' "${key// /$'\t'}" "${cell_why[$key]}"
+done | sort >"$out/reasons.tsv"
+printf '%s\n' "${failures[@]}" >"$out/failures.txt"
+if ! python3 "$root/scripts/interop_page.py" --out "$out" --note "${run_line//\`/}" \
+    --impls "$(
+        IFS=,
+        echo "${impls[*]}"
+    )"; then
+    echo "interop: the page (index.html) could not be written" >&2
+    failed=1
+fi
+
 echo
 echo "logs, reports, matrix.md and verdicts.tsv: ${out#"$root"/}"
+echo "the page: ${out#"$root"/}/index.html"
 exit "$failed"
