@@ -660,12 +660,22 @@ class V1Dialect {
     clearTimeout(this.closeTimer);
   }
 
-  /** DISCONNECT, then the server's Close 1000: clean. Anything else is a problem. */
+  /**
+   * DISCONNECT, then the server's Close 1000: the session ended as section 12.6 says. Anything
+   * else is a problem. A Close 1000 after which the connection did not end cleanly (the server
+   * reset it, say) is said as a warning: the exchange itself ended as it should, and other
+   * clients are judged by the Close too, not by how TCP ended.
+   */
   judgeClose(event) {
     if (!result.disconnectSent) return serverClosed(event);
     if (result.closeSent !== null) return null; // the page closed by itself; it said why when it did
-    if (event.code !== 1000 || !event.wasClean) {
-      return `After DISCONNECT the server closed with ${event.code}, not with a clean Close 1000.`;
+    if (event.code !== 1000) {
+      return `After DISCONNECT the server closed with ${event.code}, not with Close 1000.`;
+    }
+    if (!event.wasClean) {
+      warn(
+        "The server's Close 1000 came after DISCONNECT, but the connection did not end cleanly after it.",
+      );
     }
     return null;
   }
