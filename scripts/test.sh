@@ -64,7 +64,10 @@ node --test web/test/v1.test.mjs
 (cd web/test && npm run --silent check-format)
 
 step "scripts/bench.py: ruff format --check"
-peers/python/.venv/bin/ruff format --check --quiet scripts/bench.py
+peers/python/.venv/bin/ruff format --check --quiet scripts/bench.py scripts/interop_page.py
+
+step "the benchmark page in Chromium (scripts/bench-page-test.sh)"
+scripts/bench-page-test.sh
 
 step "robustness suite against every server, reduced scale (scripts/robustness.sh --ci)"
 scripts/robustness.sh --ci --no-build --impls rust,go,python,java,node
