@@ -28,8 +28,6 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::registry::EndReason;
-
 /// A server's metrics. Cloning is cheap (one `Arc`), and every clone counts into and renders
 /// the same metrics.
 #[derive(Clone)]
@@ -164,9 +162,9 @@ impl ServerMetrics {
     }
 
     /// A session ended, for `reason`.
-    pub(crate) fn session_ended(&self, reason: &EndReason) {
+    pub(crate) fn session_ended(&self, end: SessionEnd) {
         self.inner.sessions_open.dec();
-        self.inner.sessions_ended.inc(SessionEnd::of(reason));
+        self.inner.sessions_ended.inc(end);
     }
 
     pub(crate) fn received(&self, kind: Received) {
@@ -297,7 +295,7 @@ macro_rules! label {
 }
 
 label!(
-    /// Why a session ended: [`EndReason`] without its details.
+    /// Why a session ended: the registry's `EndReason` without its details.
     SessionEnd, "reason", {
         ClientClosed = "client_closed",
         Vanished = "vanished",
@@ -306,18 +304,6 @@ label!(
         Shutdown = "shutdown",
     }
 );
-
-impl SessionEnd {
-    fn of(reason: &EndReason) -> SessionEnd {
-        match reason {
-            EndReason::ClientClosed { .. } => SessionEnd::ClientClosed,
-            EndReason::ClientVanished => SessionEnd::Vanished,
-            EndReason::PongTimeout => SessionEnd::PongTimeout,
-            EndReason::Error(_) => SessionEnd::Error,
-            EndReason::Shutdown => SessionEnd::Shutdown,
-        }
-    }
-}
 
 label!(
     /// A message the server received and understood (PROTOCOL.md sections 3 and 11.3).
@@ -480,9 +466,9 @@ mod tests {
         let metrics = ServerMetrics::new();
         metrics.session_opened();
         metrics.session_opened();
-        metrics.session_ended(&EndReason::Shutdown);
+        metrics.session_ended(SessionEnd::Shutdown);
         metrics.session_opened();
-        metrics.session_ended(&EndReason::ClientVanished);
+        metrics.session_ended(SessionEnd::Vanished);
         let text = metrics.render();
         assert!(text.contains("\nhello_sessions_open 1\n"), "{text}");
         assert!(text.contains("\nhello_sessions_peak 2\n"), "{text}");

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 pub use hello_net::Transport;
 
-use crate::metrics::ServerMetrics;
+use crate::metrics::{ServerMetrics, SessionEnd};
 
 /// What the server knows of one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +54,19 @@ pub enum EndReason {
     Shutdown,
     /// Something went wrong; the text says what.
     Error(String),
+}
+
+impl EndReason {
+    /// The reason as the metrics count it: without its details.
+    fn metric(&self) -> SessionEnd {
+        match self {
+            EndReason::ClientClosed { .. } => SessionEnd::ClientClosed,
+            EndReason::ClientVanished => SessionEnd::Vanished,
+            EndReason::PongTimeout => SessionEnd::PongTimeout,
+            EndReason::Error(_) => SessionEnd::Error,
+            EndReason::Shutdown => SessionEnd::Shutdown,
+        }
+    }
 }
 
 impl fmt::Display for EndReason {
@@ -257,7 +270,7 @@ impl SessionGuard {
         }
         // Counted before the change is announced, so that whoever awaits the session's end
         // finds it counted.
-        self.registry.metrics.session_ended(&reason);
+        self.registry.metrics.session_ended(reason.metric());
         self.registry.lock().remove(&self.id);
         self.registry.changed();
         self.reason = Some(reason);
