@@ -9,17 +9,35 @@ use crate::report::Finding;
 
 /// `whoami-sent`
 pub(super) fn whoami_sent(record: &Record, browser: bool) -> Finding {
-    header_sent(record, &record.who_am_i, defaults::WHO_AM_I_HEADER, browser)
+    header_sent(
+        record,
+        &record.who_am_i,
+        defaults::WHO_AM_I_HEADER,
+        "<client name>",
+        browser,
+    )
 }
 
 /// `user-id-sent`
 pub(super) fn user_id_sent(record: &Record, browser: bool) -> Finding {
-    header_sent(record, &record.user_id, defaults::USER_ID_HEADER, browser)
+    header_sent(
+        record,
+        &record.user_id,
+        defaults::USER_ID_HEADER,
+        "<user id>",
+        browser,
+    )
 }
 
 /// Whether the handshake named the client in `header`; a browser, which cannot set headers, is
 /// judged by the `whoami` query parameter instead (PROTOCOL.md, section 2).
-fn header_sent(record: &Record, value: &Option<String>, header: &str, browser: bool) -> Finding {
+fn header_sent(
+    record: &Record,
+    value: &Option<String>,
+    header: &str,
+    placeholder: &str,
+    browser: bool,
+) -> Finding {
     match (value, browser, &record.query_name) {
         (Some(value), _, _) => Finding::pass(format!("{header}: {value}")),
         (None, true, Some(name)) => Finding::skip(format!(
@@ -30,7 +48,7 @@ fn header_sent(record: &Record, value: &Option<String>, header: &str, browser: b
              (PROTOCOL.md, section 2); no whoami parameter came"
         )),
         (None, false, _) => Finding::fail(format!(
-            "the handshake carried no {header} header: send `{header}: <client name>`"
+            "the handshake carried no {header} header: send `{header}: {placeholder}`"
         )),
     }
 }
