@@ -65,20 +65,8 @@ if [[ -z "$seconds" && -z "$runs" ]]; then
     if [[ "$ci" == yes ]]; then seconds=30; else seconds=600; fi
 fi
 
-# Each step prints its name, then how long it took.
-step_name=""
-step_started=$SECONDS
-end_step() {
-    [[ -n "$step_name" ]] && printf '==> %s: %ds\n' "$step_name" "$((SECONDS - step_started))"
-    step_name=""
-}
-step() {
-    end_step
-    step_name="$*"
-    step_started=$SECONDS
-    printf '\n==> %s\n' "$*"
-}
-trap 'status=$?; end_step; printf "\n==> scripts/fuzz.sh: %ds in all, exit status %d\n" "$SECONDS" "$status"' EXIT
+# shellcheck source=lib/steps.sh
+source "$root/scripts/lib/steps.sh"
 
 # --- tools ---------------------------------------------------------------------------------------
 

@@ -19,21 +19,8 @@ case "${1:-}" in
 *) echo "usage: scripts/test.sh [--rust-only]" >&2 && exit 2 ;;
 esac
 
-# Each step prints its name, then how long it took, and the run its total: CI's budget is read off
-# these lines.
-step_name=""
-step_started=$SECONDS
-end_step() {
-    [[ -n "$step_name" ]] && printf '==> %s: %ds\n' "$step_name" "$((SECONDS - step_started))"
-    step_name=""
-}
-step() {
-    end_step
-    step_name="$*"
-    step_started=$SECONDS
-    printf '\n==> %s\n' "$*"
-}
-trap 'status=$?; end_step; printf "\n==> scripts/test.sh: %ds in all, exit status %d\n" "$SECONDS" "$status"' EXIT
+# shellcheck source=lib/steps.sh
+source scripts/lib/steps.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
